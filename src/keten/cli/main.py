@@ -1,0 +1,26 @@
+"""``keten`` — the command-line entry point."""
+
+from __future__ import annotations
+
+import typer
+
+import keten
+from keten.cli import ev
+
+app = typer.Typer(
+    name="keten",
+    help="Dutch and EU emission-reduction rules as working, auditable software.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(ev.app, name="ev")
+
+
+@app.command()
+def version() -> None:
+    """Print the keten version."""
+    typer.echo(keten.__version__)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

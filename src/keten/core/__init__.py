@@ -1,0 +1,1 @@
+"""Rules-as-code core: dated, sourced parameters; Decimal quantities; traces and receipts."""

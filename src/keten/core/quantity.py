@@ -1,0 +1,81 @@
+"""Decimal arithmetic for legal quantities, and the named rounding steps.
+
+Convention (DESIGN.md, rule 3): legal quantities are ``decimal.Decimal``; rounding happens only
+where a rule says so, through one of the named functions below, never on intermediate values.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+
+# Enough precision that no intermediate product of legal quantities is ever rounded:
+# 60 significant digits covers e.g. 10^15 MJ × 94 × 0.0000001 with room to spare.
+LEGAL_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
+
+ZERO = Decimal(0)
+
+
+def to_decimal(text: str | int | Decimal) -> Decimal:
+    """Parse a number exactly. Accepts ``"1234.5"`` and the Dutch ``"1234,5"``; refuses NaN/inf.
+
+    Raises ``ValueError`` with a one-line message on anything else.
+    """
+    if isinstance(text, Decimal):
+        value = text
+    elif isinstance(text, int):
+        value = Decimal(text)
+    else:
+        raw = text.strip()
+        if "," in raw and "." not in raw:
+            raw = raw.replace(",", ".")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ValueError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
+
+
+def mul(*factors: Decimal) -> Decimal:
+    """Exact product (60-digit context)."""
+    result = Decimal(1)
+    for f in factors:
+        result = LEGAL_CONTEXT.multiply(result, f)
+    return result
+
+
+def div(a: Decimal, b: Decimal) -> Decimal:
+    """Quotient in the 60-digit context (exact for the divisions by powers of ten used here)."""
+    return LEGAL_CONTEXT.divide(a, b)
+
+
+def round_half_up(value: Decimal) -> int:
+    """Named rounding step: to a whole number, halves away from zero (0.5 → 1)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP, context=LEGAL_CONTEXT))
+
+
+def round_down(value: Decimal) -> int:
+    """Named rounding step: to the whole number at or below the value (floor)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_FLOOR, context=LEGAL_CONTEXT))
+
+
+def percent(value: Decimal) -> Decimal:
+    """A percentage as a fraction: 14.4 (%) → 0.144."""
+    return div(value, Decimal(100))
+
+
+#: A number as accepted in input files: optional sign, digits, optionally a decimal point (or
+#: comma) and at most six decimals. No exponents, no thousands separators (EV-11).
+NUMBER_PATTERN = r"^[+-]?[0-9]+([.,][0-9]{1,6})?$"
+MAX_DECIMALS = 6
+
+
+def parse_number(text: str) -> Decimal:
+    """Parse a number from an input file exactly (``NUMBER_PATTERN``); ``ValueError`` otherwise."""
+    import re
+
+    raw = text.strip()
+    if not re.match(NUMBER_PATTERN, raw):
+        raise ValueError(f"not a number with at most {MAX_DECIMALS} decimals: {text!r}")
+    return Decimal(raw.replace(",", "."))

@@ -1,0 +1,308 @@
+"""Best allocation of a supplier's units to its sector obligations, and the least-cost plan.
+
+The model (interpretations EV-12..EV-16 in docs/interpretations.md). For each sector ``s`` of a
+supplier the total obligation ``T`` is split into *parts*:
+
+* ``annex-ixa`` part of size ``A`` (sub-obligation Annex IX-A): only annex-ixa units fill it;
+* ``rfnbo`` part of size ``R`` (sub-obligation RFNBO): only rfnbo units fill it;
+* ``general`` part of size ``T − A − R``: any unit fills it.
+
+``x[s, t, p]`` is the number of units of type ``t`` (origin sector × category) surrendered to part
+``p`` of sector ``s``. Constraints (all exact integers):
+
+1. a type is surrendered at most as often as it is held (plus purchased, for the plan);
+2. a part receives at most its size (EV-12: units beyond the obligation are not surrendered);
+3. units from other sectors than ``s`` together at most the vrije ruimte of ``s`` (EV-13);
+4. a limited category (conventional, annex-ixb) at most its cap in ``s`` (EV-14);
+
+and a sub-obligation counts towards the total as well, because its part is a part of the total
+(EV-15). The shortfall of a sector is ``T − Σ x[s, ·, ·]``.
+
+Best allocation: a lexicographic integer programme — first minimise the total shortfall over all
+sectors, then, among those plans, minimise the scarce units (annex-ixa, rfnbo) surrendered
+(EV-07). Least-cost plan: first minimise the shortfall when every priced unit type may be bought
+in any amount, then minimise the cost of the purchases.
+
+Many suppliers are solved together as one block-diagonal programme with HiGHS (the objectives
+separate per supplier, so the joint optimum is each supplier's optimum). The LP relaxation is
+solved first; a supplier whose relaxed solution is not integral is solved again as a MILP. Every
+plan is then checked against the constraints in exact integer arithmetic.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import highspy
+import numpy as np
+
+from keten.core.errors import KetenError, RuleError
+from keten.ev.model import LIMITED, SCARCE, SECTORS, SUB_OBLIGATIONS, UnitType
+from keten.ev.obligation import Obligation
+
+GENERAL = "general"
+_INF = highspy.kHighsInf
+
+
+@dataclass(frozen=True)
+class Col:
+    kind: str  # "x" (surrender) or "p" (purchase)
+    unit_type: UnitType
+    sector: str = ""
+    part: str = ""
+
+
+@dataclass
+class Row:
+    label: str
+    lower: float
+    upper: float
+    cols: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Block:
+    """One supplier's programme."""
+
+    supplier: str
+    obligations: dict[str, Obligation]
+    holdings: dict[UnitType, int]
+    cols: list[Col] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    cost2: list[float] = field(default_factory=list)
+    part_sizes: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _parts(ob: Obligation) -> dict[str, int]:
+    rows = ob.rows
+    parts = {cat: rows[row] for cat, row in SUB_OBLIGATIONS.items() if rows[row] > 0}
+    general = rows["total"] - sum(parts.values())
+    if general < 0:
+        raise RuleError(
+            f"{ob.supplier} {ob.sector}: sub-obligations ({sum(parts.values())}) exceed the "
+            f"total obligation ({rows['total']})"
+        )
+    if general > 0:
+        parts[GENERAL] = general
+    return parts
+
+
+def _eligible(ob: Obligation, t: UnitType, part: str) -> bool:
+    if part != GENERAL and t.category != part:
+        return False
+    if t.origin_sector != ob.sector and ob.rows["vrije_ruimte"] == 0:
+        return False
+    return not (t.category in LIMITED and ob.rows[LIMITED[t.category]] == 0)
+
+
+def build_block(
+    supplier: str,
+    obligations: Sequence[Obligation],
+    holdings: Mapping[UnitType, int],
+    prices: Mapping[UnitType, Decimal] | None = None,
+) -> Block:
+    """The integer programme of one supplier (``prices`` given: the least-cost plan)."""
+    block = Block(supplier, {o.sector: o for o in obligations}, dict(holdings))
+    types = sorted(set(holdings) | set(prices or {}))
+    col_of: dict[Col, int] = {}
+
+    def add(col: Col, cost2: float) -> int:
+        col_of[col] = len(block.cols)
+        block.cols.append(col)
+        block.cost2.append(cost2)
+        return col_of[col]
+
+    plan = prices is not None
+    for ob in sorted(obligations, key=lambda o: SECTORS.index(o.sector)):
+        for part, size in _parts(ob).items():
+            block.part_sizes[(ob.sector, part)] = size
+            members = []
+            for t in types:
+                if _eligible(ob, t, part):
+                    scarce = 0.0 if plan else float(t.category in SCARCE)
+                    members.append(add(Col("x", t, ob.sector, part), scarce))
+            block.rows.append(Row(f"{ob.sector} part {part}", -_INF, float(size), members))
+    if plan:
+        assert prices is not None
+        for t in types:
+            if t in prices:
+                add(Col("p", t), float(prices[t]))
+    by_type: dict[UnitType, list[int]] = defaultdict(list)
+    purchase: dict[UnitType, int] = {}
+    for i, c in enumerate(block.cols):
+        if c.kind == "x":
+            by_type[c.unit_type].append(i)
+        else:
+            purchase[c.unit_type] = i
+    for t, members in by_type.items():
+        # Σ x[·, t, ·] − p[t] ≤ held[t]: the purchase column gets coefficient −1 (see _coef).
+        cols = members + ([purchase[t]] if t in purchase else [])
+        block.rows.append(
+            Row(f"held {t.origin_sector}/{t.category}", -_INF, holdings.get(t, 0), cols)
+        )
+    for sector, ob in block.obligations.items():
+        foreign = [
+            i
+            for i, c in enumerate(block.cols)
+            if c.kind == "x" and c.sector == sector and c.unit_type.origin_sector != sector
+        ]
+        if foreign:
+            block.rows.append(
+                Row(f"{sector} vrije ruimte", -_INF, float(ob.rows["vrije_ruimte"]), foreign)
+            )
+        for cat, row in LIMITED.items():
+            capped = [
+                i
+                for i, c in enumerate(block.cols)
+                if c.kind == "x" and c.sector == sector and c.unit_type.category == cat
+            ]
+            if capped:
+                block.rows.append(Row(f"{sector} cap {cat}", -_INF, float(ob.rows[row]), capped))
+    return block
+
+
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A silent HiGHS instance. HiGHS prints a banner to the C-level stdout when the first
+    instance of a process is created; it is sent to /dev/null so that CLI output stays clean."""
+    global _banner_shown
+    if not _banner_shown:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_shown = True
+    else:
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    return h
+
+
+def _coef(block: Block, col: int) -> float:
+    return -1.0 if block.cols[col].kind == "p" else 1.0
+
+
+def _solve(blocks: Sequence[Block], integer: bool) -> list[np.ndarray]:
+    """Two-stage lexicographic solve of independent blocks together; returns each block's x."""
+    h = _new_highs()
+    offsets, n = [], 0
+    for b in blocks:
+        offsets.append(n)
+        n += len(b.cols)
+    if n == 0:
+        return [np.zeros(0) for _ in blocks]
+    cost1 = np.zeros(n)
+    for b, off in zip(blocks, offsets, strict=True):
+        for i, c in enumerate(b.cols):
+            if c.kind == "x":
+                cost1[off + i] = -1.0
+    h.addVars(n, np.zeros(n), np.full(n, _INF))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost1)
+    if integer:
+        h.changeColsIntegrality(
+            n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+        )
+    lower: list[float] = []
+    upper: list[float] = []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    for b, off in zip(blocks, offsets, strict=True):
+        for r in b.rows:
+            lower.append(r.lower)
+            upper.append(r.upper)
+            starts.append(len(index))
+            index.extend(off + c for c in r.cols)
+            value.extend(_coef(b, c) for c in r.cols)
+    h.addRows(
+        len(lower),
+        np.array(lower),
+        np.array(upper),
+        len(index),
+        np.array(starts, dtype=np.int32),
+        np.array(index, dtype=np.int32),
+        np.array(value),
+    )
+    _run(h)
+    x1 = np.array(h.getSolution().col_value)
+    # Stage 2: keep each block's coverage at its optimum, minimise the second objective.
+    lower, upper, starts, index, value = [], [], [], [], []
+    for b, off in zip(blocks, offsets, strict=True):
+        xs = [off + i for i, c in enumerate(b.cols) if c.kind == "x"]
+        if not xs:
+            continue
+        covered = round(float(x1[xs].sum()))
+        lower.append(covered - 0.5)
+        upper.append(_INF)
+        starts.append(len(index))
+        index.extend(xs)
+        value.extend([1.0] * len(xs))
+    if lower:
+        h.addRows(
+            len(lower),
+            np.array(lower),
+            np.array(upper),
+            len(index),
+            np.array(starts, dtype=np.int32),
+            np.array(index, dtype=np.int32),
+            np.array(value),
+        )
+    cost2 = np.concatenate([np.array(b.cost2, dtype=float) for b in blocks])
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost2)
+    _run(h)
+    x2 = np.array(h.getSolution().col_value)
+    return [x2[off : off + len(b.cols)] for b, off in zip(blocks, offsets, strict=True)]
+
+
+def _run(h: highspy.Highs) -> None:
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise KetenError(
+            f"the allocation solver did not find an optimum ({h.modelStatusToString(status)})"
+        )
+
+
+def solve(blocks: Sequence[Block]) -> list[dict[int, int]]:
+    """Integer solution of each block: column index → value (zeros left out)."""
+    relaxed = _solve(blocks, integer=False)
+    out: list[dict[int, int] | None] = []
+    retry: list[int] = []
+    for k, x in enumerate(relaxed):
+        if np.all(np.abs(x - np.round(x)) <= 1e-6):
+            out.append({i: int(v) for i, v in enumerate(np.round(x)) if v != 0})
+        else:
+            out.append(None)
+            retry.append(k)
+    for k in retry:
+        (x,) = _solve([blocks[k]], integer=True)
+        out[k] = {i: int(v) for i, v in enumerate(np.round(x)) if v != 0}
+    result = [o if o is not None else {} for o in out]
+    for b, sol in zip(blocks, result, strict=True):
+        verify(b, sol)
+    return result
+
+
+def verify(block: Block, sol: Mapping[int, int]) -> None:
+    """Check a plan against every constraint in exact integers; raise if one is broken."""
+    for i, v in sol.items():
+        if v < 0:
+            raise KetenError(f"{block.supplier}: negative amount in plan ({block.cols[i]})")
+    for r in block.rows:
+        total = sum(int(_coef(block, c)) * sol.get(c, 0) for c in r.cols)
+        if total > r.upper or total < r.lower:
+            raise KetenError(f"{block.supplier}: plan breaks '{r.label}' ({total})")

@@ -1,0 +1,64 @@
+"""Energy content of a quantity of fuel in MJ, from the catalogue ``params/ev/common/lhv.yaml``.
+
+A fuel accepts the units it has a factor for: ``l`` (``per_l``), ``kg`` (``per_kg``), ``Nm3``
+(``per_nm3``). Fuel ``energy`` is a quantity that is already energy (``MJ`` or ``GJ``); fuel
+``electricity`` is measured in ``kWh``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from keten.core.errors import RuleError
+from keten.core.params import ParameterSet
+from keten.core.quantity import mul
+from keten.core.trace import Trace
+from keten.ev.model import ELECTRICITY_FUEL, ENERGY_FUEL
+
+_FACTOR_SUFFIX = {"l": "per_l", "kg": "per_kg", "Nm3": "per_nm3"}
+
+
+def fuel_catalogue(params: ParameterSet) -> dict[str, list[str]]:
+    """Fuel name → the quantity units it accepts."""
+    suffix_unit = {v: k for k, v in _FACTOR_SUFFIX.items()}
+    catalogue: dict[str, list[str]] = {ENERGY_FUEL: ["MJ", "GJ"], ELECTRICITY_FUEL: ["kWh"]}
+    for name in params.names("ev.lhv."):
+        _, _, fuel, suffix = name.split(".")
+        catalogue.setdefault(fuel, []).append(suffix_unit[suffix])
+    return catalogue
+
+
+def energy_mj(
+    fuel: str, quantity: Decimal, unit: str, year: int, trace: Trace, *, label: str = ""
+) -> Decimal:
+    """Energy in MJ of ``quantity`` ``unit`` of ``fuel`` (exact; no rounding)."""
+    where = f"{label}: " if label else ""
+    if fuel == ENERGY_FUEL:
+        if unit == "MJ":
+            return quantity
+        if unit == "GJ":
+            factor = trace.value("ev.mj_per_gj", year)
+            mj = mul(quantity, factor)
+            trace.step(f"{where}energy", f"{quantity} GJ × {factor} MJ/GJ", f"{mj} MJ")
+            return mj
+        raise RuleError(f"fuel 'energy' takes unit MJ or GJ, not {unit!r}")
+    if fuel == ELECTRICITY_FUEL:
+        if unit != "kWh":
+            raise RuleError(f"fuel 'electricity' takes unit kWh, not {unit!r}")
+        factor = trace.value("ev.mj_per_kwh", year)
+        mj = mul(quantity, factor)
+        trace.step(f"{where}energy", f"{quantity} kWh × {factor} MJ/kWh", f"{mj} MJ")
+        return mj
+    catalogue = fuel_catalogue(trace.params)
+    if fuel not in catalogue:
+        known = ", ".join(sorted(catalogue))
+        raise RuleError(f"unknown fuel {fuel!r} (known: {known})")
+    if unit not in _FACTOR_SUFFIX or f"ev.lhv.{fuel}.{_FACTOR_SUFFIX[unit]}" not in trace.params:
+        raise RuleError(
+            f"fuel {fuel!r} cannot be given in {unit!r} (use {', '.join(catalogue[fuel])})"
+        )
+    name = f"ev.lhv.{fuel}.{_FACTOR_SUFFIX[unit]}"
+    factor = trace.value(name, year)
+    mj = mul(quantity, factor)
+    trace.step(f"{where}energy", f"{quantity} {unit} × {factor} MJ/{unit} ({name})", f"{mj} MJ")
+    return mj

@@ -1,0 +1,105 @@
+"""The obligation (verplichting) of a supplier in a sector and year, in EREs.
+
+Rule (Bijlage 1 table of the sector; formula EV-01):
+
+    row EREs = base energy [MJ] × fossil comparator [g/MJ] × percentage [%] / 100 / g per ERE
+
+for the total, the sector-specific part, the vrije ruimte, each sub-obligation and each limit.
+Rounded half-up to whole EREs, once, at the end (EV-03). A row the sector's table does not have
+is not applicable: 0 EREs (EV-04). A sector the parameter set has no table for is refused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from keten.core.errors import RuleError
+from keten.core.params import ParameterSet
+from keten.core.quantity import ZERO, div, mul, percent, round_half_up
+from keten.core.trace import Trace
+from keten.ev.energy import energy_mj
+from keten.ev.model import OBLIGATION_ROWS, SECTORS, Delivery
+
+
+@dataclass
+class Obligation:
+    supplier: str
+    sector: str
+    year: int
+    base_mj: Decimal
+    rows: dict[str, int]  # OBLIGATION_ROWS → whole EREs
+    trace: Trace = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "supplier": self.supplier,
+            "sector": self.sector,
+            "year": self.year,
+            "base_mj": self.base_mj,
+            **{row: self.rows[row] for row in OBLIGATION_ROWS},
+        }
+
+
+def check_sector(params: ParameterSet, sector: str) -> None:
+    """Refuse a sector that is unknown, or that the parameter set has no table for."""
+    if sector not in SECTORS:
+        raise RuleError(f"unknown sector {sector!r} (known: {', '.join(SECTORS)})")
+    if f"ev.{sector}.total" not in params:
+        raise RuleError(f"sector {sector!r} has no obligation in parameter set '{params.name}'")
+
+
+def obligation_for_base(
+    supplier: str, sector: str, year: int, base_mj: Decimal, trace: Trace
+) -> Obligation:
+    """Obligation rows of one supplier in one sector from its base energy (MJ)."""
+    params = trace.params
+    check_sector(params, sector)
+    comparator = trace.value("ev.fossil_comparator", year)
+    grams = trace.value("ev.grams_per_unit", year)
+    rows: dict[str, int] = {}
+    for row in OBLIGATION_ROWS:
+        name = f"ev.{sector}.{row}"
+        if name not in params:
+            rows[row] = 0
+            trace.step(
+                f"{sector} {row}", "row not in the sector's table: not applicable", 0, "EV-04"
+            )
+            continue
+        pct = trace.value(name, year)
+        exact = div(mul(base_mj, comparator, percent(pct)), grams)
+        rows[row] = round_half_up(exact)
+        trace.step(
+            f"{sector} {row}",
+            f"{base_mj} MJ × {comparator} g/MJ × {pct}% / {grams} g/ERE = {exact} → round half up",
+            rows[row],
+            "EV-01, EV-03",
+        )
+    return Obligation(supplier, sector, year, base_mj, rows, trace)
+
+
+def obligations(
+    deliveries: Iterable[Delivery], year: int, params: ParameterSet
+) -> list[Obligation]:
+    """Obligations per supplier and sector from deliveries (all energy delivered = base, EV-05).
+
+    Sorted by supplier, then sector in the order of ``SECTORS``.
+    """
+    bases: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    traces: dict[tuple[str, str], Trace] = {}
+    for d in deliveries:
+        check_sector(params, d.sector)
+        key = (d.supplier, d.sector)
+        trace = traces.setdefault(key, Trace(params))
+        mj = energy_mj(d.fuel, d.quantity, d.unit, year, trace, label=f"{d.fuel} {d.sector}")
+        bases[key] += mj
+    result = []
+    for (supplier, sector), base in sorted(
+        bases.items(), key=lambda kv: (kv[0][0], SECTORS.index(kv[0][1]))
+    ):
+        trace = traces[(supplier, sector)]
+        trace.step(f"{sector} base energy", "sum of the energy of all deliveries", f"{base} MJ")
+        result.append(obligation_for_base(supplier, sector, year, base, trace))
+    return result

@@ -1,0 +1,1 @@
+"""Reading and writing files: the edge where data enters the pure domain code."""

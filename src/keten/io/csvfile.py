@@ -1,0 +1,69 @@
+"""Strict CSV reading: exact header, UTF-8, one-line errors naming file, row and field."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from keten.core.errors import InputError
+
+MAX_FIELD = 10_000
+
+
+def read_rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(row_number, row)`` for each data row (row 1 is the first line after the header).
+
+    The header must name exactly ``columns`` (any order). Blank lines are skipped.
+    """
+    name = str(path)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=name)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+    reader = csv.reader(text.splitlines())
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"empty file; expected header {','.join(columns)}", file=name) from None
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV header: {exc}", file=name) from None
+    header = [h.strip() for h in header]
+    check_header(name, header, columns)
+    row_no = 0
+    try:
+        for raw in reader:
+            if not raw or all(not c.strip() for c in raw):
+                continue
+            row_no += 1
+            if len(raw) != len(header):
+                raise InputError(
+                    f"has {len(raw)} fields, the header has {len(header)}", file=name, row=row_no
+                )
+            for col, cell in zip(header, raw, strict=True):
+                if len(cell) > MAX_FIELD:
+                    raise InputError("value too long", file=name, row=row_no, field=col)
+            yield row_no, {col: cell.strip() for col, cell in zip(header, raw, strict=True)}
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", file=name, row=row_no + 1) from None
+
+
+def check_header(name: str, header: Sequence[str], columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in header]
+    unknown = [c for c in header if c not in columns]
+    dupes = sorted({c for c in header if list(header).count(c) > 1})
+    if missing or unknown or dupes:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column(s) {', '.join(unknown)}")
+        if dupes:
+            parts.append(f"duplicate column(s) {', '.join(dupes)}")
+        raise InputError(
+            f"header: {'; '.join(parts)} (expected {','.join(columns)})", file=name, row=None
+        )

@@ -1,0 +1,182 @@
+"""Energie Vervoer input files: deliveries, bookings, units, prices (CSV; bookings also Parquet).
+
+Column contracts (issue #2): deliveries ``supplier,sector,fuel,quantity,unit``; bookings
+``holder,sector,category,fuel,quantity,unit,ghg_intensity``; units
+``holder,origin_sector,category,amount``; prices ``origin_sector,category,price_eur``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from keten.core.errors import InputError, KetenError
+from keten.core.params import ParameterSet
+from keten.core.quantity import MAX_DECIMALS, parse_number
+from keten.ev.energy import fuel_catalogue
+from keten.ev.model import CATEGORIES, SECTORS, Delivery, Holding, UnitType
+from keten.ev.obligation import check_sector
+from keten.ev.units import BOOKING_COLUMNS, booking_errors
+from keten.io.csvfile import check_header, read_rows
+
+DELIVERY_COLUMNS = ("supplier", "sector", "fuel", "quantity", "unit")
+UNIT_COLUMNS = ("holder", "origin_sector", "category", "amount")
+PRICE_COLUMNS = ("origin_sector", "category", "price_eur")
+
+
+def _required(value: str, file: str, row: int, field: str) -> str:
+    if not value:
+        raise InputError("is empty", file=file, row=row, field=field)
+    return value
+
+
+def _number(value: str, file: str, row: int, field: str) -> Decimal:
+    try:
+        return parse_number(_required(value, file, row, field))
+    except ValueError as exc:
+        raise InputError(str(exc), file=file, row=row, field=field) from None
+
+
+def _choice(value: str, options: tuple[str, ...], file: str, row: int, field: str) -> str:
+    if value not in options:
+        raise InputError(
+            f"unknown value {value!r} (expected one of {', '.join(options)})",
+            file=file,
+            row=row,
+            field=field,
+        )
+    return value
+
+
+def read_deliveries(path: Path, params: ParameterSet) -> list[Delivery]:
+    name = str(path)
+    catalogue = fuel_catalogue(params)
+    out = []
+    for row, r in read_rows(path, DELIVERY_COLUMNS):
+        supplier = _required(r["supplier"], name, row, "supplier")
+        sector = _choice(r["sector"], SECTORS, name, row, "sector")
+        try:
+            check_sector(params, sector)
+        except KetenError as exc:
+            raise InputError(str(exc), file=name, row=row, field="sector") from None
+        fuel = _required(r["fuel"], name, row, "fuel")
+        if fuel not in catalogue:
+            raise InputError(
+                f"unknown fuel {fuel!r} (known: {', '.join(sorted(catalogue))})",
+                file=name,
+                row=row,
+                field="fuel",
+            )
+        unit = r["unit"]
+        if unit not in catalogue[fuel]:
+            raise InputError(
+                f"fuel {fuel!r} cannot be given in {unit!r} (use {', '.join(catalogue[fuel])})",
+                file=name,
+                row=row,
+                field="unit",
+            )
+        quantity = _number(r["quantity"], name, row, "quantity")
+        if quantity <= 0:
+            raise InputError("must be positive", file=name, row=row, field="quantity")
+        out.append(Delivery(supplier, sector, fuel, quantity, unit))
+    return out
+
+
+def read_holdings(path: Path) -> list[Holding]:
+    name = str(path)
+    out = []
+    for row, r in read_rows(path, UNIT_COLUMNS):
+        holder = _required(r["holder"], name, row, "holder")
+        origin = _choice(r["origin_sector"], SECTORS, name, row, "origin_sector")
+        category = _choice(r["category"], CATEGORIES, name, row, "category")
+        amount = _number(r["amount"], name, row, "amount")
+        if amount != amount.to_integral_value() or amount < 0:
+            raise InputError(
+                "must be a whole number of units, 0 or more", file=name, row=row, field="amount"
+            )
+        out.append(Holding(holder, UnitType(origin, category), int(amount)))
+    return out
+
+
+def read_prices(path: Path) -> dict[UnitType, Decimal]:
+    name = str(path)
+    out: dict[UnitType, Decimal] = {}
+    for row, r in read_rows(path, PRICE_COLUMNS):
+        origin = _choice(r["origin_sector"], SECTORS, name, row, "origin_sector")
+        category = _choice(r["category"], CATEGORIES, name, row, "category")
+        price = _number(r["price_eur"], name, row, "price_eur")
+        if price < 0:
+            raise InputError("must not be negative", file=name, row=row, field="price_eur")
+        t = UnitType(origin, category)
+        if t in out:
+            raise InputError(
+                f"second price for {origin}/{category}", file=name, row=row, field="category"
+            )
+        out[t] = price
+    return out
+
+
+def scan_bookings(path: Path) -> pl.LazyFrame:
+    """Bookings as a lazy frame of string columns (CSV) or typed columns (Parquet)."""
+    name = str(path)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pl.scan_parquet(path)
+            schema = frame.collect_schema()
+        else:
+            frame = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy")
+            schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read: {first}", file=name) from None
+    check_header(name, [c.strip() for c in schema.names()], BOOKING_COLUMNS)
+    for col in ("quantity", "ghg_intensity"):
+        dtype = schema[col]
+        if dtype.is_float():
+            raise InputError(
+                "is a floating-point column; store decimals or integers so amounts stay exact",
+                file=name,
+                field=col,
+            )
+        if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > MAX_DECIMALS:
+            raise InputError(
+                f"has {dtype.scale} decimals; at most {MAX_DECIMALS} are accepted",
+                file=name,
+                field=col,
+            )
+        if not (dtype == pl.Utf8 or dtype.is_integer() or isinstance(dtype, pl.Decimal)):
+            raise InputError(f"has type {dtype}; expected text or numbers", file=name, field=col)
+    text = [c for c in BOOKING_COLUMNS if c not in ("quantity", "ghg_intensity")]
+    return frame.with_columns(pl.col(c).cast(pl.Utf8) for c in text)
+
+
+def first_booking_error(frame: pl.LazyFrame, params: ParameterSet, year: int, name: str) -> None:
+    """Raise an ``InputError`` for the first invalid booking row, if any."""
+    bad = (
+        booking_errors(frame, params, year)
+        .filter(pl.col("_error").is_not_null())
+        .select("_row", "_field", "_error")
+        .head(1)
+        .collect()
+    )
+    if bad.height:
+        row, field, error = bad.row(0)
+        raise InputError(error, file=name, row=int(row), field=field)
+
+
+def booking_error_report(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.DataFrame:
+    """Every invalid row: ``row, field, error`` (for per-row error reports)."""
+    return (
+        booking_errors(frame, params, year)
+        .filter(pl.col("_error").is_not_null())
+        .select(
+            pl.col("_row").alias("row"),
+            pl.col("_field").alias("field"),
+            pl.col("_error").alias("error"),
+        )
+        .collect()
+    )
