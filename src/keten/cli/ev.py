@@ -15,9 +15,9 @@ from keten.core.trace import Trace
 from keten.ev.compliance import compliance, least_cost_plans
 from keten.ev.model import OBLIGATION_ROWS, SECTORS, Booking
 from keten.ev.obligation import obligations
-from keten.ev.units import units_for_booking, units_frame
+from keten.ev.units import units_for_booking
 from keten.io.ev_files import (
-    first_booking_error,
+    create_units,
     read_deliveries,
     read_holdings,
     read_prices,
@@ -90,9 +90,7 @@ def units_cmd(
     _no_csv_explain(format, explain_)
     pset = _params(params)
     frame = scan_bookings(bookings)
-    first_booking_error(frame, pset, year, str(bookings))
-    table = units_frame(frame, pset, year).collect()
-    rows = table.to_dicts()
+    rows = create_units(frame, pset, year, str(bookings)).to_dicts()
     traces = None
     if explain_:
         traces = [_booking_trace(r, pset, year) for r in frame.collect().to_dicts()]
@@ -274,8 +272,7 @@ def example_cmd(
     explain(console, f"{obs[0].supplier} {obs[0].sector}", obs[0].trace)
     console.rule("2. Units from bookings (keten ev units)")
     frame = scan_bookings(base / "bookings.csv")
-    first_booking_error(frame, pset, year, str(base / "bookings.csv"))
-    created = units_frame(frame, pset, year).collect()
+    created = create_units(frame, pset, year, str(base / "bookings.csv"))
     emit(created.to_dicts(), Format.table, title="Units created")
     console.rule("3. Compliance with the units held (keten ev compliance)")
     holdings = read_holdings(base / "units.csv")

@@ -27,9 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from itertools import pairwise
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,7 +49,10 @@ class _DecimalLoader(yaml.SafeLoader):
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
     text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
-    return Decimal(text.replace("_", ""))
+    value = Decimal(text.replace("_", ""))  # ".inf", ".nan", "1:30" raise InvalidOperation
+    if not value.is_finite():
+        raise ArithmeticError(text)
+    return value
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -89,8 +92,10 @@ class ValueEntry(BaseModel):
             raise ValueError("a value needs a validity: 'year' or 'valid_from' (and 'valid_to')")
         elif self.valid_to is not None and self.valid_to < self.valid_from:
             raise ValueError("'valid_to' is before 'valid_from'")
-        if self.value == "unknown" and self.note is None:
+        if self.value == "unknown" and not (self.note or "").strip():
             raise ValueError("a value marked unknown needs a 'note' saying why")
+        if isinstance(self.value, Decimal) and not self.value.is_finite():
+            raise ValueError("a value must be a finite number")
         return self
 
     @property
@@ -284,6 +289,8 @@ def _read_file(path: Path, root: Path) -> tuple[ParameterFile, str]:
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
         raise ParameterFileError(f"{rel}: not valid YAML: {first}") from None
+    except ArithmeticError:
+        raise ParameterFileError(f"{rel}: a number is not a finite decimal") from None
     try:
         parsed = ParameterFile.model_validate(data)
     except ValidationError as exc:

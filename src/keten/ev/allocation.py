@@ -23,7 +23,7 @@ sectors, then, among those plans, minimise the scarce units (annex-ixa, rfnbo) s
 (EV-07). Least-cost plan: first minimise the shortfall when every priced unit type may be bought
 in any amount, then minimise the cost of the purchases.
 
-Many suppliers are solved together as one block-diagonal programme with HiGHS (the objectives
+Suppliers are solved together, up to ``CHUNK`` at a time, as one block-diagonal programme with HiGHS (the objectives
 separate per supplier, so the joint optimum is each supplier's optimum). The LP relaxation is
 solved first; a supplier whose relaxed solution is not integral is solved again as a MILP. Every
 plan is then checked against the constraints in exact integer arithmetic.
@@ -37,6 +37,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 import highspy
 import numpy as np
@@ -47,10 +48,13 @@ from keten.ev.obligation import Obligation
 
 GENERAL = "general"
 _INF = highspy.kHighsInf
+_INT_TOL = 1e-6
+#: Suppliers per joint programme: simplex time grows faster than linearly with size, so very
+#: large joint models are slower than a few medium ones (measured by benchmarks/ev_compliance.py).
+CHUNK = 200
 
 
-@dataclass(frozen=True)
-class Col:
+class Col(NamedTuple):
     kind: str  # "x" (surrender) or "p" (purchase)
     unit_type: UnitType
     sector: str = ""
@@ -109,60 +113,41 @@ def build_block(
     """The integer programme of one supplier (``prices`` given: the least-cost plan)."""
     block = Block(supplier, {o.sector: o for o in obligations}, dict(holdings))
     types = sorted(set(holdings) | set(prices or {}))
-    col_of: dict[Col, int] = {}
-
-    def add(col: Col, cost2: float) -> int:
-        col_of[col] = len(block.cols)
-        block.cols.append(col)
-        block.cost2.append(cost2)
-        return col_of[col]
-
     plan = prices is not None
+    held_rows: dict[UnitType, list[int]] = defaultdict(list)
+    side_rows: dict[tuple[str, str], list[int]] = defaultdict(list)  # vrije ruimte and caps
     for ob in sorted(obligations, key=lambda o: SECTORS.index(o.sector)):
+        s = ob.sector
         for part, size in _parts(ob).items():
-            block.part_sizes[(ob.sector, part)] = size
+            block.part_sizes[(s, part)] = size
             members = []
             for t in types:
-                if _eligible(ob, t, part):
-                    scarce = 0.0 if plan else float(t.category in SCARCE)
-                    members.append(add(Col("x", t, ob.sector, part), scarce))
-            block.rows.append(Row(f"{ob.sector} part {part}", -_INF, float(size), members))
+                if not _eligible(ob, t, part):
+                    continue
+                i = len(block.cols)
+                block.cols.append(Col("x", t, s, part))
+                block.cost2.append(0.0 if plan else float(t.category in SCARCE))
+                members.append(i)
+                held_rows[t].append(i)
+                if t.origin_sector != s:
+                    side_rows[(s, "vrije_ruimte")].append(i)
+                if t.category in LIMITED:
+                    side_rows[(s, LIMITED[t.category])].append(i)
+            block.rows.append(Row(f"{s} part {part}", -_INF, float(size), members))
     if plan:
         assert prices is not None
         for t in types:
             if t in prices:
-                add(Col("p", t), float(prices[t]))
-    by_type: dict[UnitType, list[int]] = defaultdict(list)
-    purchase: dict[UnitType, int] = {}
-    for i, c in enumerate(block.cols):
-        if c.kind == "x":
-            by_type[c.unit_type].append(i)
-        else:
-            purchase[c.unit_type] = i
-    for t, members in by_type.items():
-        # Σ x[·, t, ·] − p[t] ≤ held[t]: the purchase column gets coefficient −1 (see _coef).
-        cols = members + ([purchase[t]] if t in purchase else [])
-        block.rows.append(
-            Row(f"held {t.origin_sector}/{t.category}", -_INF, holdings.get(t, 0), cols)
-        )
-    for sector, ob in block.obligations.items():
-        foreign = [
-            i
-            for i, c in enumerate(block.cols)
-            if c.kind == "x" and c.sector == sector and c.unit_type.origin_sector != sector
-        ]
-        if foreign:
-            block.rows.append(
-                Row(f"{sector} vrije ruimte", -_INF, float(ob.rows["vrije_ruimte"]), foreign)
-            )
-        for cat, row in LIMITED.items():
-            capped = [
-                i
-                for i, c in enumerate(block.cols)
-                if c.kind == "x" and c.sector == sector and c.unit_type.category == cat
-            ]
-            if capped:
-                block.rows.append(Row(f"{sector} cap {cat}", -_INF, float(ob.rows[row]), capped))
+                # Σ x[·, t, ·] − p[t] ≤ held[t]: the purchase column has coefficient −1 (_coef).
+                held_rows[t].append(len(block.cols))
+                block.cols.append(Col("p", t))
+                block.cost2.append(float(prices[t]))
+    for t, members in held_rows.items():
+        label = f"held {t.origin_sector}/{t.category}"
+        block.rows.append(Row(label, -_INF, float(holdings.get(t, 0)), members))
+    for (s, row), members in side_rows.items():
+        label = f"{s} vrije ruimte" if row == "vrije_ruimte" else f"{s} {row}"
+        block.rows.append(Row(label, -_INF, float(block.obligations[s].rows[row]), members))
     return block
 
 
@@ -196,8 +181,17 @@ def _coef(block: Block, col: int) -> float:
     return -1.0 if block.cols[col].kind == "p" else 1.0
 
 
-def _solve(blocks: Sequence[Block], integer: bool) -> list[np.ndarray]:
-    """Two-stage lexicographic solve of independent blocks together; returns each block's x."""
+def _integral(values: np.ndarray) -> bool:
+    return bool(np.all(np.abs(values - np.round(values)) <= _INT_TOL))
+
+
+def _solve(blocks: Sequence[Block], integer: bool) -> list[np.ndarray | None]:
+    """Two-stage lexicographic solve of independent blocks together; returns each block's x.
+
+    Stage 1 maximises the units surrendered (minimises the shortfall); stage 2 fixes each block's
+    coverage at exactly its stage-1 optimum and minimises the second objective. A block whose
+    relaxed stage-1 optimum is not a whole number gets ``None`` (the caller solves it as a MILP).
+    """
     h = _new_highs()
     offsets, n = [], 0
     for b in blocks:
@@ -241,12 +235,16 @@ def _solve(blocks: Sequence[Block], integer: bool) -> list[np.ndarray]:
     x1 = np.array(h.getSolution().col_value)
     # Stage 2: keep each block's coverage at its optimum, minimise the second objective.
     lower, upper, starts, index, value = [], [], [], [], []
-    for b, off in zip(blocks, offsets, strict=True):
+    fractional: set[int] = set()
+    for k, (b, off) in enumerate(zip(blocks, offsets, strict=True)):
         xs = [off + i for i, c in enumerate(b.cols) if c.kind == "x"]
         if not xs:
             continue
-        covered = round(float(x1[xs].sum()))
-        lower.append(covered - 0.5)
+        total = float(x1[xs].sum())
+        if abs(total - round(total)) > _INT_TOL:
+            fractional.add(k)
+            continue
+        lower.append(float(round(total)))
         upper.append(_INF)
         starts.append(len(index))
         index.extend(xs)
@@ -265,7 +263,10 @@ def _solve(blocks: Sequence[Block], integer: bool) -> list[np.ndarray]:
     h.changeColsCost(n, np.arange(n, dtype=np.int32), cost2)
     _run(h)
     x2 = np.array(h.getSolution().col_value)
-    return [x2[off : off + len(b.cols)] for b, off in zip(blocks, offsets, strict=True)]
+    return [
+        None if k in fractional else x2[off : off + len(b.cols)]
+        for k, (b, off) in enumerate(zip(blocks, offsets, strict=True))
+    ]
 
 
 def _run(h: highspy.Highs) -> None:
@@ -279,17 +280,21 @@ def _run(h: highspy.Highs) -> None:
 
 def solve(blocks: Sequence[Block]) -> list[dict[int, int]]:
     """Integer solution of each block: column index → value (zeros left out)."""
-    relaxed = _solve(blocks, integer=False)
+    relaxed: list[np.ndarray | None] = []
+    for start in range(0, len(blocks), CHUNK):
+        relaxed.extend(_solve(blocks[start : start + CHUNK], integer=False))
     out: list[dict[int, int] | None] = []
     retry: list[int] = []
     for k, x in enumerate(relaxed):
-        if np.all(np.abs(x - np.round(x)) <= 1e-6):
+        if x is not None and _integral(x):
             out.append({i: int(v) for i, v in enumerate(np.round(x)) if v != 0})
         else:
             out.append(None)
             retry.append(k)
     for k in retry:
         (x,) = _solve([blocks[k]], integer=True)
+        if x is None:  # cannot happen for a MILP: its optimum is integral
+            raise KetenError(f"{blocks[k].supplier}: the solver returned a fractional optimum")
         out[k] = {i: int(v) for i, v in enumerate(np.round(x)) if v != 0}
     result = [o if o is not None else {} for o in out]
     for b, sol in zip(blocks, result, strict=True):

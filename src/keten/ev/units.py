@@ -22,12 +22,12 @@ from fractions import Fraction
 
 import polars as pl
 
-from keten.core.errors import RuleError
+from keten.core.errors import ParameterError, RuleError
 from keten.core.params import ParameterSet
 from keten.core.quantity import NUMBER_PATTERN, div, mul, percent, round_down
 from keten.core.trace import Trace
 from keten.ev.energy import energy_mj, fuel_catalogue
-from keten.ev.model import CATEGORIES, ELECTRICITY_FUEL, SECTORS, Booking, unit_name
+from keten.ev.model import CATEGORIES, ELECTRICITY_FUEL, ENERGY_FUEL, SECTORS, Booking, unit_name
 from keten.ev.obligation import check_sector
 
 #: Sector × category combinations that cannot be booked (Bijlage 1, section 2): food and feed
@@ -122,61 +122,156 @@ def units_for_booking(booking: Booking, year: int, trace: Trace) -> BookingUnits
 
 BOOKING_COLUMNS = ("holder", "sector", "category", "fuel", "quantity", "unit", "ghg_intensity")
 
+_SUFFIX = {"l": "per_l", "kg": "per_kg", "Nm3": "per_nm3"}
 
-def _fraction(d: Decimal) -> Fraction:
-    return Fraction(d)
+#: Row checks of the vectorised path, in order of priority: (code, field, message template).
+#: The template is filled with the offending row's values (and ``set``); code 0 means valid.
+ROW_CHECKS: tuple[tuple[int, str, str], ...] = (
+    (1, "holder", "is empty or starts with a space"),
+    (2, "sector", "unknown sector {sector!r} (parameter set '{set}' has: {sectors})"),
+    (3, "category", "unknown category {category!r} (known: {categories})"),
+    (4, "category", "category {category!r} cannot be booked in sector {sector!r} (EV-08)"),
+    (5, "fuel", "unknown fuel {fuel!r} (known: {fuels})"),
+    (6, "fuel", "{grid_share_error}"),
+    (7, "unit", "fuel {fuel!r} cannot be given in {unit!r}"),
+    (8, "quantity", "not a number with at most 6 decimals: {quantity!r}"),
+    (9, "quantity", "quantity must be positive, got {quantity}"),
+    (10, "quantity", "quantity {quantity} is implausibly large (limit {max_quantity})"),
+    (11, "ghg_intensity", "electricity takes no ghg_intensity: the grid renewable share applies"),
+    (12, "ghg_intensity", "fuel {fuel!r} needs a ghg_intensity (gCO2e/MJ)"),
+    (13, "ghg_intensity", "not a number with at most 6 decimals: {ghg_intensity!r}"),
+    (
+        14,
+        "ghg_intensity",
+        "ghg_intensity {ghg_intensity} is at or above the fossil comparator {comparator} g/MJ: "
+        "no reduction",
+    ),
+    (15, "ghg_intensity", "ghg_intensity {ghg_intensity} is implausibly low (limit {min_ci})"),
+    (16, "ghg_intensity", "an RFNBO may not exceed {rfnbo_max} gCO2e/MJ; got {ghg_intensity}"),
+)
 
 
-def _factor_table(params: ParameterSet, year: int) -> pl.DataFrame:
-    """Per (fuel, unit): units = q × red × kn // (kd × 10^12), exact (red and q scaled by 10^6)."""
-    grams = _fraction(params.get("ev.grams_per_unit", year).value)
-    rows: list[dict[str, object]] = []
-    for fuel, units in fuel_catalogue(params).items():
-        for unit in units:
-            if fuel == ELECTRICITY_FUEL:
-                # Electricity needs the grid share of the year; if unknown, the error surfaces
-                # only when an electricity row is present (see units_frame).
-                continue
-            if fuel == "energy":
-                mj = (
-                    Fraction(1)
-                    if unit == "MJ"
-                    else _fraction(params.get("ev.mj_per_gj", year).value)
-                )
-            else:
-                suffix = {"l": "per_l", "kg": "per_kg", "Nm3": "per_nm3"}[unit]
-                mj = _fraction(params.get(f"ev.lhv.{fuel}.{suffix}", year).value)
-            k = mj / grams
-            rows.append(
-                {"fuel": fuel, "unit": unit, "kn": k.numerator, "kd": k.denominator, "elec": False}
-            )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "fuel": pl.Utf8,
-            "unit": pl.Utf8,
-            "kn": pl.Int128,
-            "kd": pl.Int128,
-            "elec": pl.Boolean,
-        },
+def _grid_share_error(params: ParameterSet, year: int) -> str | None:
+    try:
+        params.get("ev.grid_renewable_share", year)
+    except ParameterError as exc:
+        return str(exc)
+    return None
+
+
+_UNITS = ("l", "kg", "Nm3", "MJ", "GJ", "kWh")
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """Everything the row checks and the arithmetic need per (sector, category, fuel, unit).
+
+    A row's four text fields are turned into one integer key (``key()``); the tables hold, per
+    key: the first failing *static* check (codes 2–7 of ``ROW_CHECKS``, 0 if none), and the
+    factors of ``units = q × red × kn // (kd × 10^12)`` in exact integers, with ``q`` and
+    ``red`` scaled by 10^6. ``red`` is fixed for electricity (the electricity comparator) and
+    ``comparator − intensity`` for fuels (null in the table). One gather per table replaces
+    string comparisons on every row.
+    """
+
+    enums: tuple[pl.Enum, pl.Enum, pl.Enum, pl.Enum]
+    code: pl.Series
+    electricity: pl.Series
+    rfnbo: pl.Series
+    kn: pl.Series
+    kd: pl.Series
+    red: pl.Series
+
+    def key(self) -> pl.Expr:
+        key: pl.Expr = pl.lit(0, dtype=pl.UInt32)
+        for col, enum in zip(("sector", "category", "fuel", "unit"), self.enums, strict=True):
+            values = list(enum.categories)
+            size = len(values) + 1  # the last code stands for "not in the list"
+            key = key * size + _code(col, values).fill_null(size - 1)
+        return key
+
+
+def _code(col: str, values: list[str]) -> pl.Expr:
+    """Position of the column's value in ``values`` (null if absent), as UInt32.
+
+    Short lists compare directly (fast on polars' inline short strings); long ones hash.
+    """
+    if len(values) > 8:
+        return pl.col(col).cast(pl.Enum(values), strict=False).to_physical().cast(pl.UInt32)
+    code: pl.Expr = pl.lit(None, dtype=pl.UInt32)
+    for i, v in reversed(list(enumerate(values))):
+        code = pl.when(pl.col(col) == v).then(pl.lit(i, dtype=pl.UInt32)).otherwise(code)
+    return code
+
+
+def _lookup(params: ParameterSet, year: int) -> _Lookup:
+    grams = Fraction(params.get("ev.grams_per_unit", year).value)
+    catalogue = fuel_catalogue(params)
+    grid_error = _grid_share_error(params, year)
+    sectors = [s for s in SECTORS if f"ev.{s}.total" in params]
+    domains: list[list[str | None]] = [
+        [*SECTORS, None],
+        [*CATEGORIES, None],
+        [*sorted(catalogue), None],
+        [*_UNITS, None],
+    ]
+    code, elec, rfnbo, kn, kd, red = [], [], [], [], [], []
+    for sector in domains[0]:
+        for category in domains[1]:
+            for fuel in domains[2]:
+                for unit in domains[3]:
+                    factor: Fraction | None = None
+                    fixed: int | None = None
+                    if sector not in sectors:
+                        c = 2
+                    elif category is None:
+                        c = 3
+                    elif (sector, category) in NOT_BOOKABLE:
+                        c = 4
+                    elif fuel is None:
+                        c = 5
+                    elif fuel == ELECTRICITY_FUEL and grid_error is not None:
+                        c = 6
+                    elif unit not in catalogue[fuel]:
+                        c = 7
+                    else:
+                        c = 0
+                        assert unit is not None
+                        if fuel == ELECTRICITY_FUEL:
+                            share = Fraction(params.get("ev.grid_renewable_share", year).value)
+                            factor = Fraction(params.get("ev.mj_per_kwh", year).value) * share / 100
+                            comparator = params.get("ev.electricity_comparator", year).value
+                            fixed = int(comparator * _SCALE)
+                        elif fuel == ENERGY_FUEL:
+                            gj = Fraction(params.get("ev.mj_per_gj", year).value)
+                            factor = Fraction(1) if unit == "MJ" else gj
+                        else:
+                            name = f"ev.lhv.{fuel}.{_SUFFIX[unit]}"
+                            factor = Fraction(params.get(name, year).value)
+                        factor /= grams
+                    code.append(c)
+                    elec.append(fuel == ELECTRICITY_FUEL)
+                    rfnbo.append(category == "rfnbo")
+                    kn.append(None if factor is None else factor.numerator)
+                    kd.append(None if factor is None else factor.denominator)
+                    red.append(fixed)
+    enums = tuple(pl.Enum([v for v in d if v is not None]) for d in domains)
+    return _Lookup(
+        enums,  # type: ignore[arg-type]
+        pl.Series(code, dtype=pl.UInt8),
+        pl.Series(elec, dtype=pl.Boolean),
+        pl.Series(rfnbo, dtype=pl.Boolean),
+        pl.Series(kn, dtype=pl.Int128),
+        pl.Series(kd, dtype=pl.Int128),
+        pl.Series(red, dtype=pl.Int128),
     )
 
 
-def _electricity_factor(params: ParameterSet, year: int) -> tuple[int, int, int]:
-    """(kn, kd, red_scaled) for electricity: kWh × 3.6 × share/100 / grams, red = comparator."""
-    grams = _fraction(params.get("ev.grams_per_unit", year).value)
-    share = _fraction(params.get("ev.grid_renewable_share", year).value) / 100
-    mj = _fraction(params.get("ev.mj_per_kwh", year).value)
-    comp = params.get("ev.electricity_comparator", year).value
-    k = mj * share / grams
-    return k.numerator, k.denominator, int(comp * _SCALE)
-
-
 def _scaled(col: str, dtype: pl.DataType) -> pl.Expr:
-    """A number column as an Int128 scaled by 10^6, exactly.
+    """A number column as an Int128 scaled by 10^6, exactly (null where not a number).
 
-    Strings must match ``NUMBER_PATTERN`` (checked by ``booking_errors``); decimals must have at
-    most six decimals; integers are taken as they are. Floats are refused before this point.
+    Strings must match ``NUMBER_PATTERN`` (check 8/13); decimals have at most six decimals
+    (checked when the file is opened); integers are taken as they are; floats are refused.
     """
     if isinstance(dtype, pl.Decimal):
         return pl.col(col).cast(pl.Decimal(38, 6)).to_physical().cast(pl.Int128)
@@ -205,126 +300,115 @@ def _well_formed(col: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(col).is_not_null()
 
 
-def booking_errors(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFrame:
-    """Adds ``_row`` (1-based), ``_field`` and ``_error`` (null when the row is valid).
+def _staged(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFrame:
+    """Input columns plus the per-row lookups and scaled numbers the checks and units need."""
+    schema = frame.collect_schema()
+    look = _lookup(params, year)
+    return frame.with_columns(
+        _key=look.key(),
+        _q=_scaled("quantity", schema["quantity"]),
+        _ci=_scaled("ghg_intensity", schema["ghg_intensity"]),
+    ).with_columns(
+        *(
+            pl.lit(series).gather(pl.col("_key")).alias(name)
+            for name, series in (
+                ("_static", look.code),
+                ("_elec", look.electricity),
+                ("_rfnbo", look.rfnbo),
+                ("_kn", look.kn),
+                ("_kd", look.kd),
+                ("_red", look.red),
+            )
+        )
+    )
 
-    ``frame`` has the ``BOOKING_COLUMNS`` as strings. The first applicable error per row is given.
-    """
+
+_STAGED = ("_key", "_q", "_ci", "_static", "_elec", "_rfnbo", "_kn", "_kd", "_red")
+
+
+def _checks(schema: pl.Schema, params: ParameterSet, year: int) -> list[tuple[int, pl.Expr]]:
+    """(code, condition) for every row check of ``ROW_CHECKS``, over a ``_staged`` frame."""
+    qt, ct = schema["quantity"], schema["ghg_intensity"]
     fossil = int(params.get("ev.fossil_comparator", year).value * _SCALE)
     rfnbo_max = int(params.get("ev.rfnbo_max_intensity", year).value * _SCALE)
-    sectors = [s for s in SECTORS if f"ev.{s}.total" in params]
-    catalogue = fuel_catalogue(params)
-    fuel_units = [f"{f}|{u}" for f, us in catalogue.items() for u in us]
-    not_bookable = [f"{s}|{c}" for s, c in NOT_BOOKABLE]
-    schema = frame.collect_schema()
-    qt, ct = schema["quantity"], schema["ghg_intensity"]
-    q_ok = _well_formed("quantity", qt)
-    ci_given = _present("ghg_intensity", ct)
-    ci_ok = _well_formed("ghg_intensity", ct)
-    is_elec = pl.col("fuel") == ELECTRICITY_FUEL
-    q = _scaled("quantity", qt)
-    ci = _scaled("ghg_intensity", ct)
-    checks: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (pl.col("holder").fill_null("").str.strip_chars() == "", "holder", pl.lit("is empty")),
-        (
-            ~pl.col("sector").is_in(sectors) | pl.col("sector").is_null(),
-            "sector",
-            pl.format("unknown sector '{}' for parameter set", pl.col("sector").fill_null("")),
-        ),
-        (
-            ~pl.col("category").is_in(list(CATEGORIES)) | pl.col("category").is_null(),
-            "category",
-            pl.format("unknown category '{}'", pl.col("category").fill_null("")),
-        ),
-        (
-            pl.concat_str([pl.col("sector"), pl.col("category")], separator="|").is_in(
-                not_bookable
-            ),
-            "category",
-            pl.format(
-                "category '{}' cannot be booked in sector '{}' (EV-08)", "category", "sector"
-            ),
-        ),
-        (
-            ~pl.col("fuel").is_in(list(catalogue)) | pl.col("fuel").is_null(),
-            "fuel",
-            pl.format("unknown fuel '{}'", pl.col("fuel").fill_null("")),
-        ),
-        (
-            ~pl.concat_str([pl.col("fuel"), pl.col("unit")], separator="|").is_in(fuel_units)
-            | pl.col("unit").is_null(),
-            "unit",
-            pl.format("fuel '{}' cannot be given in '{}'", "fuel", pl.col("unit").fill_null("")),
-        ),
-        (
-            ~q_ok | pl.col("quantity").is_null(),
-            "quantity",
-            pl.lit("is not a number (max 6 decimals)"),
-        ),
-        (q <= 0, "quantity", pl.lit("must be positive")),
-        (
-            q >= int(MAX_QUANTITY) * _SCALE,
-            "quantity",
-            pl.lit(f"is implausibly large (limit {MAX_QUANTITY})"),
-        ),
-        (is_elec & ci_given, "ghg_intensity", pl.lit("electricity takes no ghg_intensity")),
-        (~is_elec & ~ci_given, "ghg_intensity", pl.lit("is required for fuels (gCO2e/MJ)")),
-        (~is_elec & ~ci_ok, "ghg_intensity", pl.lit("is not a number (max 6 decimals)")),
-        (
-            ~is_elec & (ci >= fossil),
-            "ghg_intensity",
-            pl.lit("is at or above the fossil comparator"),
-        ),
-        (
-            ~is_elec & (ci < int(MIN_INTENSITY) * _SCALE),
-            "ghg_intensity",
-            pl.lit("is implausibly low"),
-        ),
-        (
-            ~is_elec & (pl.col("category") == "rfnbo") & (ci > rfnbo_max),
-            "ghg_intensity",
-            pl.lit("exceeds the RFNBO maximum intensity"),
-        ),
+    q, ci, elec = pl.col("_q"), pl.col("_ci"), pl.col("_elec")
+    holder = pl.col("holder").fill_null("")
+    return [
+        (1, (holder.str.len_bytes() == 0) | holder.str.starts_with(" ")),
+        (7, pl.col("_static") != 0),  # codes 2–7, resolved from the lookup in row_codes
+        (8, ~_well_formed("quantity", qt)),
+        (9, q <= 0),
+        (10, q >= int(MAX_QUANTITY) * _SCALE),
+        (11, elec & _present("ghg_intensity", ct)),
+        (12, ~elec & ~_present("ghg_intensity", ct)),
+        (13, ~elec & ~_well_formed("ghg_intensity", ct)),
+        (14, ~elec & (ci >= fossil)),
+        (15, ~elec & (ci < int(MIN_INTENSITY) * _SCALE)),
+        (16, ~elec & pl.col("_rfnbo") & (ci > rfnbo_max)),
     ]
-    field: pl.Expr = pl.lit(None, dtype=pl.Utf8)
-    error: pl.Expr = pl.lit(None, dtype=pl.Utf8)
-    for cond, name, message in reversed(checks):
-        hit = cond.fill_null(False)
-        field = pl.when(hit).then(pl.lit(name)).otherwise(field)
-        error = pl.when(hit).then(message).otherwise(error)
-    return frame.with_row_index("_row", offset=1).with_columns(_field=field, _error=error)
+
+
+def assess_bookings(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFrame:
+    """Check and compute every booking row in one pass, exactly.
+
+    ``frame`` has the ``BOOKING_COLUMNS`` (text columns as strings; quantity and ghg_intensity as
+    strings, decimals or integers). The result keeps the input columns and adds ``_bad`` (True
+    where any check of ``ROW_CHECKS`` fails; ``row_codes`` says which) and ``units`` (Int64;
+    meaningful only where ``_bad`` is False).
+    """
+    schema = frame.collect_schema()
+    fossil = int(params.get("ev.fossil_comparator", year).value * _SCALE)
+    staged = _staged(frame, params, year)
+    bad = pl.any_horizontal(cond.fill_null(False) for _, cond in _checks(schema, params, year))
+    red = pl.coalesce(pl.col("_red"), pl.lit(fossil, dtype=pl.Int128) - pl.col("_ci"))
+    units = (pl.col("_q") * red * pl.col("_kn")) // (
+        pl.col("_kd") * pl.lit(_SCALE * _SCALE, dtype=pl.Int128)
+    )
+    return staged.with_columns(_bad=bad, units=units.cast(pl.Int64)).drop(_STAGED)
+
+
+def row_codes(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFrame:
+    """The input columns plus ``_code``: the first failing check of ``ROW_CHECKS`` (0 = valid).
+
+    Slower than ``assess_bookings``; meant for the (few) rows it marked bad.
+    """
+    schema = frame.collect_schema()
+    code: pl.Expr = pl.lit(0, dtype=pl.UInt8)
+    for number, cond in reversed(_checks(schema, params, year)):
+        value = pl.col("_static") if number == 7 else pl.lit(number, dtype=pl.UInt8)
+        code = pl.when(cond.fill_null(False)).then(value).otherwise(code)
+    return _staged(frame, params, year).with_columns(_code=code).drop(_STAGED)
+
+
+def row_error(row: dict[str, object], params: ParameterSet, year: int) -> tuple[str, str]:
+    """(field, message) for a row whose ``_code`` is not 0."""
+    number = int(str(row["_code"]))
+    _, field, template = ROW_CHECKS[number - 1]
+    values = {k: ("" if v is None else v) for k, v in row.items()}
+    context = {
+        **values,
+        "set": params.name,
+        "sectors": ", ".join(s for s in SECTORS if f"ev.{s}.total" in params),
+        "categories": ", ".join(CATEGORIES),
+        "fuels": ", ".join(sorted(fuel_catalogue(params))),
+        "grid_share_error": _grid_share_error(params, year) or "",
+        "max_quantity": MAX_QUANTITY,
+        "min_ci": MIN_INTENSITY,
+        "comparator": params.get("ev.fossil_comparator", year).value,
+        "rfnbo_max": params.get("ev.rfnbo_max_intensity", year).value,
+    }
+    return field, template.format(**context)
 
 
 def units_frame(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFrame:
-    """Units per booking row for a table of *valid* bookings (see ``booking_errors``).
-
-    Input columns: ``BOOKING_COLUMNS`` as strings. Output: ``holder, origin_sector, category,
-    year, units`` (units as Int64). Exact: scaled-integer arithmetic, floor at the end.
+    """Units per booking row: ``_bad, holder, origin_sector, category, year, units`` (see
+    ``assess_bookings``). Callers must refuse the whole table if any ``_bad`` is True.
     """
-    fossil_s = int(params.get("ev.fossil_comparator", year).value * _SCALE)
-    factors = _factor_table(params, year)
-    schema = frame.collect_schema()
-    is_elec = pl.col("fuel") == ELECTRICITY_FUEL
-    base = frame.join(factors.lazy(), on=["fuel", "unit"], how="left")
-    q = _scaled("quantity", schema["quantity"])
-    ci = _scaled("ghg_intensity", schema["ghg_intensity"])
-    # Fuels: red = comparator − intensity (both ×10^6); units = q×red×kn // (kd×10^12).
-    fuel_units = (q * (pl.lit(fossil_s, dtype=pl.Int128) - ci) * pl.col("kn")) // (
-        pl.col("kd") * pl.lit(_SCALE * _SCALE, dtype=pl.Int128)
-    )
-    has_elec = base.select(is_elec.any()).collect().item()
-    if has_elec:
-        ekn, ekd, ered = _electricity_factor(params, year)
-        elec_units = (q * pl.lit(ered * ekn, dtype=pl.Int128)) // pl.lit(
-            ekd * _SCALE * _SCALE, dtype=pl.Int128
-        )
-        units = pl.when(is_elec).then(elec_units).otherwise(fuel_units)
-    else:
-        units = fuel_units
-    return base.select(
+    return assess_bookings(frame, params, year).select(
+        "_bad",
         pl.col("holder"),
         pl.col("sector").alias("origin_sector"),
         pl.col("category"),
         pl.lit(year, dtype=pl.Int64).alias("year"),
-        units.cast(pl.Int64).alias("units"),
+        pl.col("units"),
     )

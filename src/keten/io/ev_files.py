@@ -18,7 +18,7 @@ from keten.core.quantity import MAX_DECIMALS, parse_number
 from keten.ev.energy import fuel_catalogue
 from keten.ev.model import CATEGORIES, SECTORS, Delivery, Holding, UnitType
 from keten.ev.obligation import check_sector
-from keten.ev.units import BOOKING_COLUMNS, booking_errors
+from keten.ev.units import BOOKING_COLUMNS, row_codes, row_error, units_frame
 from keten.io.csvfile import check_header, read_rows
 
 DELIVERY_COLUMNS = ("supplier", "sector", "fuel", "quantity", "unit")
@@ -154,29 +154,31 @@ def scan_bookings(path: Path) -> pl.LazyFrame:
     return frame.with_columns(pl.col(c).cast(pl.Utf8) for c in text)
 
 
-def first_booking_error(frame: pl.LazyFrame, params: ParameterSet, year: int, name: str) -> None:
-    """Raise an ``InputError`` for the first invalid booking row, if any."""
-    bad = (
-        booking_errors(frame, params, year)
-        .filter(pl.col("_error").is_not_null())
-        .select("_row", "_field", "_error")
-        .head(1)
-        .collect()
-    )
-    if bad.height:
-        row, field, error = bad.row(0)
-        raise InputError(error, file=name, row=int(row), field=field)
+def create_units(frame: pl.LazyFrame, params: ParameterSet, year: int, name: str) -> pl.DataFrame:
+    """Validate and compute units in one pass; raise an ``InputError`` for the first bad row.
+
+    Atomic: either every row is valid and the units of every row are returned, or nothing is.
+    Output columns: ``holder, origin_sector, category, year, units`` in input order.
+    """
+    table = units_frame(frame, params, year).collect()
+    bad = table.get_column("_bad").arg_true()
+    if bad.len():
+        index = int(bad[0])
+        row = row_codes(frame.slice(index, 1), params, year).collect().row(0, named=True)
+        field, message = row_error(row, params, year)
+        raise InputError(message, file=name, row=index + 1, field=field)
+    return table.drop("_bad")
 
 
 def booking_error_report(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.DataFrame:
-    """Every invalid row: ``row, field, error`` (for per-row error reports)."""
-    return (
-        booking_errors(frame, params, year)
-        .filter(pl.col("_error").is_not_null())
-        .select(
-            pl.col("_row").alias("row"),
-            pl.col("_field").alias("field"),
-            pl.col("_error").alias("error"),
-        )
+    """Every invalid row as ``row, field, error`` (for per-row error reports)."""
+    bad = (
+        row_codes(frame.with_row_index("_row", offset=1), params, year)
+        .filter(pl.col("_code") != 0)
         .collect()
     )
+    rows = []
+    for r in bad.iter_rows(named=True):
+        field, message = row_error(r, params, year)
+        rows.append({"row": r["_row"], "field": field, "error": message})
+    return pl.DataFrame(rows, schema={"row": pl.UInt32, "field": pl.Utf8, "error": pl.Utf8})
