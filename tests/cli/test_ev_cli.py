@@ -826,14 +826,23 @@ def test_header_only_file_is_accepted(role: str, tmp_path: Path) -> None:
     assert isinstance(data, list)
 
 
+SPECIAL_LAYOUTS = {
+    "utf8-bom": lambda header, row: "\ufeff" + csv_text(header, row),
+    "trailing-blank-lines": lambda header, row: csv_text(header, row) + "\n\n",
+    "blank-line-between-rows": lambda header, row: csv_text(header, row, "", row),
+    "crlf": lambda header, row: csv_text(header, row).replace("\n", "\r\n"),
+}
+
+
+@pytest.mark.parametrize("layout", list(SPECIAL_LAYOUTS))
 @pytest.mark.parametrize("role", list(HEADERS))
-def test_blank_lines_and_bom_are_tolerated_alike(role: str, tmp_path: Path) -> None:
-    """All four CSV files read the same way: a UTF-8 BOM and trailing blank lines are fine."""
+def test_layouts_are_tolerated_alike(role: str, layout: str, tmp_path: Path) -> None:
+    """All four CSV files are read the same way: BOM, blank lines and CRLF are fine."""
     command = {"deliveries": "obligation", "bookings": "units", "units": "compliance"}.get(
         role, "plan"
     )
-    content = "\ufeff" + csv_text(HEADERS[role], VALID_ROW[role]) + "\n\n"
-    path = write(tmp_path, f"blank_{role}.csv", content)
+    content = SPECIAL_LAYOUTS[layout](HEADERS[role], VALID_ROW[role])
+    path = write(tmp_path, f"{layout}_{role}.csv", content)
     args: list[object] = ["ev", command, "--year", 2026]
     for r in COMMAND_FILES[command]:
         p = path if r == role else write(tmp_path, f"v_{r}.csv", csv_text(HEADERS[r], VALID_ROW[r]))

@@ -23,10 +23,10 @@ sectors, then, among those plans, minimise the scarce units (annex-ixa, rfnbo) s
 (EV-07). Least-cost plan: first minimise the shortfall when every priced unit type may be bought
 in any amount, then minimise the cost of the purchases.
 
-Suppliers are solved together, up to ``CHUNK`` at a time, as one block-diagonal programme with HiGHS (the objectives
-separate per supplier, so the joint optimum is each supplier's optimum). The LP relaxation is
-solved first; a supplier whose relaxed solution is not integral is solved again as a MILP. Every
-plan is then checked against the constraints in exact integer arithmetic.
+Suppliers are solved together, up to ``CHUNK`` at a time, as one block-diagonal programme with
+HiGHS (the objectives separate per supplier, so the joint optimum is each supplier's optimum).
+The LP relaxation is solved first; a supplier whose relaxed solution is not integral is solved
+again as a MILP. Every plan is then checked against the constraints in exact integer arithmetic.
 """
 
 from __future__ import annotations
