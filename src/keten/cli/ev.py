@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from keten.cli.output import Format, emit, explain, fail, guarded
+from keten.cli.output import Format, console_for, emit, explain, fail, guarded
 from keten.core.errors import InputError
 from keten.core.params import ParameterSet, available_sets, load_set, params_root
 from keten.core.trace import Trace
@@ -168,7 +167,7 @@ def compliance_cmd(
 
 
 def _print_plans(result: list[Any]) -> None:
-    console = Console()
+    console = console_for()
     for r in result:
         lines = ", ".join(f"{p.amount} {p.origin_sector}/{p.category} → {p.sector}" for p in r.plan)
         console.print(f"surrender plan {r.supplier}: {lines or 'nothing'}")
@@ -258,7 +257,7 @@ def example_cmd(
     if not base.is_dir():
         raise InputError("example folder not found", file=str(base))
     pset = _params(params)
-    console = Console()
+    console = console_for()
     console.rule(f"[bold]keten — Energie Vervoer worked example, {year}, set {params}")
     console.print(f"Files: {base}")
     obs = obligations(read_deliveries(base / "deliveries.csv", pset), year, pset)

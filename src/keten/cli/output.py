@@ -75,7 +75,7 @@ def emit(
             writer.writerow({k: _cell(v) for k, v in r.items()})
         out.write(buf.getvalue())
         return
-    console = Console(file=out, width=max(100, Console().width))
+    console = console_for(out)
     table = Table(title=title)
     cols = list(columns or (rows[0].keys() if rows else []))
     for c in cols:
@@ -86,6 +86,12 @@ def emit(
     if traces is not None:
         for r, t in zip(rows, traces, strict=True):
             explain(console, " ".join(str(r[c]) for c in cols[:2]), t)
+
+
+def console_for(file: Any = None) -> Console:
+    """A rich console; when the output is not a terminal, wide enough not to fold the tables."""
+    console = Console(file=file)
+    return console if console.is_terminal else Console(file=file, width=160)
 
 
 def explain(console: Console, heading: str, trace: Trace) -> None:

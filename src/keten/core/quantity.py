@@ -33,6 +33,14 @@ def to_decimal(text: str | int | Decimal) -> Decimal:
     return Decimal(raw.replace(",", "."))
 
 
+def tidy(value: Decimal) -> Decimal:
+    """The same number without trailing fractional zeros, never in exponent form (81000000.0 →
+    81000000; 1.50 → 1.5). For display only: it does not change the value."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize(LEGAL_CONTEXT)
+
+
 def mul(*factors: Decimal) -> Decimal:
     """Exact product (60-digit context)."""
     result = Decimal(1)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from keten.core.errors import RuleError
 from keten.core.params import ParameterSet
-from keten.core.quantity import mul
+from keten.core.quantity import mul, tidy
 from keten.core.trace import Trace
 from keten.ev.model import ELECTRICITY_FUEL, ENERGY_FUEL
 
@@ -39,7 +39,7 @@ def energy_mj(
         if unit == "GJ":
             factor = trace.value("ev.mj_per_gj", year)
             mj = mul(quantity, factor)
-            trace.step(f"{where}energy", f"{quantity} GJ × {factor} MJ/GJ", f"{mj} MJ")
+            trace.step(f"{where}energy", f"{quantity} GJ × {factor} MJ/GJ", f"{tidy(mj)} MJ")
             return mj
         raise RuleError(f"fuel 'energy' takes unit MJ or GJ, not {unit!r}")
     if fuel == ELECTRICITY_FUEL:
@@ -47,7 +47,7 @@ def energy_mj(
             raise RuleError(f"fuel 'electricity' takes unit kWh, not {unit!r}")
         factor = trace.value("ev.mj_per_kwh", year)
         mj = mul(quantity, factor)
-        trace.step(f"{where}energy", f"{quantity} kWh × {factor} MJ/kWh", f"{mj} MJ")
+        trace.step(f"{where}energy", f"{quantity} kWh × {factor} MJ/kWh", f"{tidy(mj)} MJ")
         return mj
     catalogue = fuel_catalogue(trace.params)
     if fuel not in catalogue:
@@ -60,5 +60,7 @@ def energy_mj(
     name = f"ev.lhv.{fuel}.{_FACTOR_SUFFIX[unit]}"
     factor = trace.value(name, year)
     mj = mul(quantity, factor)
-    trace.step(f"{where}energy", f"{quantity} {unit} × {factor} MJ/{unit} ({name})", f"{mj} MJ")
+    trace.step(
+        f"{where}energy", f"{quantity} {unit} × {factor} MJ/{unit} ({name})", f"{tidy(mj)} MJ"
+    )
     return mj

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from keten.core.errors import RuleError
 from keten.core.params import ParameterSet
-from keten.core.quantity import ZERO, div, mul, percent, round_half_up
+from keten.core.quantity import ZERO, div, mul, percent, round_half_up, tidy
 from keten.core.trace import Trace
 from keten.ev.energy import energy_mj
 from keten.ev.model import OBLIGATION_ROWS, SECTORS, Delivery
@@ -38,7 +38,7 @@ class Obligation:
             "supplier": self.supplier,
             "sector": self.sector,
             "year": self.year,
-            "base_mj": self.base_mj,
+            "base_mj": tidy(self.base_mj),
             **{row: self.rows[row] for row in OBLIGATION_ROWS},
         }
 
@@ -73,7 +73,8 @@ def obligation_for_base(
         rows[row] = round_half_up(exact)
         trace.step(
             f"{sector} {row}",
-            f"{base_mj} MJ × {comparator} g/MJ × {pct}% / {grams} g/ERE = {exact} → round half up",
+            f"{tidy(base_mj)} MJ × {comparator} g/MJ × {pct}% / {grams} g/ERE = {tidy(exact)}"
+            " → round half up",
             rows[row],
             "EV-01, EV-03",
         )
@@ -100,6 +101,8 @@ def obligations(
         bases.items(), key=lambda kv: (kv[0][0], SECTORS.index(kv[0][1]))
     ):
         trace = traces[(supplier, sector)]
-        trace.step(f"{sector} base energy", "sum of the energy of all deliveries", f"{base} MJ")
+        trace.step(
+            f"{sector} base energy", "sum of the energy of all deliveries", f"{tidy(base)} MJ"
+        )
         result.append(obligation_for_base(supplier, sector, year, base, trace))
     return result
