@@ -23,7 +23,10 @@ from keten.ev.obligation import obligations
 GOAL_S = 5.0
 
 
-def scenario(suppliers: int, seed: int) -> tuple[list[Delivery], list[Holding], dict[UnitType, Decimal]]:
+Scenario = tuple[list[Delivery], list[Holding], dict[UnitType, Decimal]]
+
+
+def scenario(suppliers: int, seed: int) -> Scenario:
     rng = random.Random(seed)
     deliveries, holdings = [], []
     for i in range(suppliers):
@@ -79,8 +82,10 @@ def main() -> None:
     print(f"suppliers: {len(result):,} × {len(SECTORS)} sectors; {short:,} with a shortfall")
     print(f"compliance (best allocation), batched : {t_comp:7.3f} s")
     print(f"least-cost plans, batched             : {t_plan:7.3f} s")
-    print(f"both                                  : {total:7.3f} s  (goal < {GOAL_S} s: "
-          f"{'met' if total < GOAL_S else 'NOT met'})")
+    print(
+        f"both                                  : {total:7.3f} s  (goal < {GOAL_S} s: "
+        f"{'met' if total < GOAL_S else 'NOT met'})"
+    )
     print(f"baseline: compliance supplier by supplier: {t_base:7.3f} s")
     print(f"ratio batched / one-by-one (compliance) : {t_comp / t_base:7.2f}")
 

@@ -62,9 +62,10 @@ def generate(rows: int, seed: int = 1) -> pl.DataFrame:
     frame = frame.with_columns(
         dec("quantity", qty_milli, 18), dec("ghg_intensity", ci_milli, 9)
     ).with_columns(
-        pl.when(pl.Series(is_elec)).then(None).otherwise(pl.col("ghg_intensity")).alias(
-            "ghg_intensity"
-        )
+        pl.when(pl.Series(is_elec))
+        .then(None)
+        .otherwise(pl.col("ghg_intensity"))
+        .alias("ghg_intensity")
     )
     return frame.select("holder", "sector", "category", "fuel", "quantity", "unit", "ghg_intensity")
 

@@ -253,7 +253,11 @@ def test_base_is_the_sum_of_all_deliveries(params: ParameterSet) -> None:
         Delivery("B", "land", "energy", D(2_000), "GJ"),
     ]
     obs = obligations(deliveries, 2026, params)
-    assert [(o.supplier, o.sector) for o in obs] == [("A", "land"), ("B", "land"), ("B", "zeevaart")]
+    assert [(o.supplier, o.sector) for o in obs] == [
+        ("A", "land"),
+        ("B", "land"),
+        ("B", "zeevaart"),
+    ]
     assert obs[1].base_mj == D(20_000_000)
     assert obs[1].rows["total"] == 270_720
     assert obs[2].rows["total"] == 3_384
@@ -271,6 +275,27 @@ def test_obligation_refusals(params: ParameterSet, besluit: ParameterSet) -> Non
         obligations([Delivery(SUPPLIER, "land", "kerosine", D(1), "l")], 2026, params)
 
 
+def test_besluit_2025_unknown_sub_obligation_stops_compliance(besluit: ParameterSet) -> None:
+    """EV-10: set besluit-2025. Land 2026 total 14,4 % as in Bijlage 1: 36,000,000 MJ → 487,296;
+    the Annex 9A and RFNBO percentages are marked unknown, so the rows are None and a
+    compliance check refuses with the parameter's name. Zeevaart 2026 (2,9 % of which 0,9 %
+    vrije ruimte): 338,400 × 2.9 = 98,136; vrije ruimte 338,400 × 0.9 = 30,456;
+    sector-specific 2.0 % = 67,680."""
+    (land,) = obligations([Delivery(SUPPLIER, "land", "diesel", D(1_000_000), "l")], 2026, besluit)
+    assert land.rows["total"] == 487_296
+    assert land.rows["annex_ixa_min"] is None
+    with pytest.raises(RuleError, match=r"ev\.land\.annex_ixa_min is unknown"):
+        compliance([land], [hold("land", "other", 10**6)], besluit, 2026)
+    (zee,) = obligations(
+        [Delivery(SUPPLIER, "zeevaart", "diesel", D(1_000_000), "l")], 2026, besluit
+    )
+    assert (zee.rows["total"], zee.rows["vrije_ruimte"], zee.rows["sector_specific"]) == (
+        98_136,
+        30_456,
+        67_680,
+    )
+
+
 # =============================================================================================
 # (b) Units from bookings
 # =============================================================================================
@@ -284,7 +309,9 @@ def booking(
     unit: str,
     ci: str | None,
 ) -> Booking:
-    return Booking("Inboeker", sector, category, fuel, D(quantity), unit, None if ci is None else D(ci))
+    return Booking(
+        "Inboeker", sector, category, fuel, D(quantity), unit, None if ci is None else D(ci)
+    )
 
 
 def test_hvo_booking_rounds_down(params: ParameterSet) -> None:
@@ -293,7 +320,9 @@ def test_hvo_booking_rounds_down(params: ParameterSet) -> None:
     12,345 l × 34 MJ/l = 419,730 MJ; × (94 − 15.7) = 419,730 × 78.3 = 32,864,859 g;
     / 1000 = 32,864.859 → round down → 32,864 EREs (not 32,865).
     """
-    bu = units_for_booking(booking("land", "annex-ixb", "hvo", "12345", "l", "15.7"), 2026, Trace(params))
+    bu = units_for_booking(
+        booking("land", "annex-ixb", "hvo", "12345", "l", "15.7"), 2026, Trace(params)
+    )
     assert (bu.units, bu.unit_name, bu.origin_sector, bu.category) == (
         32_864,
         "ERE",
@@ -308,7 +337,9 @@ def test_electricity_booking_2026(params: ParameterSet) -> None:
     10,000 kWh × 3.6 MJ/kWh = 36,000 MJ; × 50.5 % = 18,180; × 183 g/MJ = 3,326,940 g;
     / 1000 = 3,326.94 → round down → 3,326 EREs.
     """
-    bu = units_for_booking(booking("land", "other", "electricity", "10000", "kWh", None), 2026, Trace(params))
+    bu = units_for_booking(
+        booking("land", "other", "electricity", "10000", "kWh", None), 2026, Trace(params)
+    )
     assert bu.units == 3_326
     assert bu.unit_name == "ERE"
 
@@ -318,7 +349,9 @@ def test_luchtvaart_booking_creates_lres(params: ParameterSet) -> None:
 
     1,000 kg × 44 MJ/kg = 44,000 MJ; × (94 − 20) = 3,256,000 g; / 1000 = 3,256 LREs.
     """
-    bu = units_for_booking(booking("luchtvaart", "annex-ixa", "hvo", "1000", "kg", "20"), 2026, Trace(params))
+    bu = units_for_booking(
+        booking("luchtvaart", "annex-ixa", "hvo", "1000", "kg", "20"), 2026, Trace(params)
+    )
     assert (bu.units, bu.unit_name, bu.origin_sector) == (3_256, "LRE", "luchtvaart")
 
 
@@ -328,19 +361,29 @@ def test_rfnbo_threshold(params: ParameterSet) -> None:
     28.2 is accepted: 100 kg hydrogen × 120 MJ/kg = 12,000 MJ; × (94 − 28.2) = 12,000 × 65.8 =
     789,600 g; / 1000 = 789.6 → 789. 28.21 is refused.
     """
-    ok = units_for_booking(booking("land", "rfnbo", "hydrogen", "100", "kg", "28.2"), 2026, Trace(params))
+    ok = units_for_booking(
+        booking("land", "rfnbo", "hydrogen", "100", "kg", "28.2"), 2026, Trace(params)
+    )
     assert ok.units == 789
-    with pytest.raises(RuleError, match="RFNBO may not exceed 28.2"):
-        units_for_booking(booking("land", "rfnbo", "hydrogen", "100", "kg", "28.21"), 2026, Trace(params))
+    with pytest.raises(RuleError, match=r"RFNBO may not exceed 28\.2"):
+        units_for_booking(
+            booking("land", "rfnbo", "hydrogen", "100", "kg", "28.21"), 2026, Trace(params)
+        )
     # The same intensity is fine for a category that is not an RFNBO.
-    other = units_for_booking(booking("land", "other", "hydrogen", "100", "kg", "28.21"), 2026, Trace(params))
+    other = units_for_booking(
+        booking("land", "other", "hydrogen", "100", "kg", "28.21"), 2026, Trace(params)
+    )
     assert other.units == 789  # 12,000 × 65.79 = 789,480 g → 789.48 → 789
 
 
 @pytest.mark.parametrize(
     ("b", "error", "match"),
     [
-        (("land", "other", "hvo", "100", "l", "94"), RuleError, "at or above the fossil comparator"),
+        (
+            ("land", "other", "hvo", "100", "l", "94"),
+            RuleError,
+            "at or above the fossil comparator",
+        ),
         (("land", "other", "hvo", "100", "l", "94.5"), RuleError, "at or above"),
         (("land", "other", "hvo", "0", "l", "10"), RuleError, "quantity must be positive"),
         (("land", "other", "hvo", "-5", "l", "10"), RuleError, "quantity must be positive"),
@@ -367,14 +410,18 @@ def test_booking_refusals(
 def test_conventional_is_bookable_in_land(params: ParameterSet) -> None:
     """EV-08: food and feed crops only in land. 100 l FAME × 33 MJ/l × (94 − 40) / 1000 =
     178.2 → 178."""
-    bu = units_for_booking(booking("land", "conventional", "fame", "100", "l", "40"), 2026, Trace(params))
+    bu = units_for_booking(
+        booking("land", "conventional", "fame", "100", "l", "40"), 2026, Trace(params)
+    )
     assert bu.units == 178
 
 
 def test_electricity_2027_needs_the_grid_share(params: ParameterSet) -> None:
     """EV-21: only the 2026 grid renewable share is known; 2027 stops with an error naming it."""
     with pytest.raises(ParameterError, match=r"ev\.grid_renewable_share"):
-        units_for_booking(booking("land", "other", "electricity", "1000", "kWh", None), 2027, Trace(params))
+        units_for_booking(
+            booking("land", "other", "electricity", "1000", "kWh", None), 2027, Trace(params)
+        )
 
 
 def test_fuel_booking_2027_does_not_need_the_grid_share(params: ParameterSet) -> None:
@@ -386,7 +433,9 @@ def test_fuel_booking_2027_does_not_need_the_grid_share(params: ParameterSet) ->
 def test_luchtvaart_booking_refused_in_besluit_2025(besluit: ParameterSet) -> None:
     """EV-10: aviation is not part of the besluit-2025 set."""
     with pytest.raises(RuleError, match="'luchtvaart' has no obligation in parameter set"):
-        units_for_booking(booking("luchtvaart", "other", "hvo", "1000", "kg", "20"), 2026, Trace(besluit))
+        units_for_booking(
+            booking("luchtvaart", "other", "hvo", "1000", "kg", "20"), 2026, Trace(besluit)
+        )
 
 
 # =============================================================================================
@@ -435,7 +484,11 @@ def test_annex_ixb_cap_in_binnenvaart(params: ParameterSet) -> None:
     annex-ixb (EV-15); the general part 35,720 − 188 = 35,532 is filled → shortfall 188.
     """
     ob = base("binnenvaart", 2026, 10_000_000, params)
-    assert (ob.rows["total"], ob.rows["rfnbo_min"], ob.rows["annex_ixb_cap"]) == (35_720, 188, 104_058)
+    assert (ob.rows["total"], ob.rows["rfnbo_min"], ob.rows["annex_ixb_cap"]) == (
+        35_720,
+        188,
+        104_058,
+    )
     c = one(compliance([ob], [hold("binnenvaart", "annex-ixb", 1_000_000)], params, 2026))
     assert c.shortfall_by_sector == {"binnenvaart": 188}
     assert outcome(c, "binnenvaart").sub_shortfall == {"rfnbo": 188}
@@ -497,6 +550,41 @@ def test_unmet_rfnbo_in_land_2030(params: ParameterSet) -> None:
     assert c.shortfall_by_sector == {"land": 22_673}
     assert outcome(c, "land").sub_shortfall == {"annex-ixa": 0, "rfnbo": 22_673}
     assert plan_of(c) == {("land", "land", "annex-ixa"): 752_263}
+
+
+def test_sub_shortfall_counts_every_surrendered_unit_of_its_category(params: ParameterSet) -> None:
+    """EV-15, EV-16: land 2026, 1,000,000 l diesel (total 487,296; 9A 103,889; RFNBO 1,692).
+
+    Held: only annex-ixa 125,545. The Annex 9A part takes 103,889 of them; the surplus 21,656
+    fills part of the general part (381,715). Surrendered 125,545; shortfall
+    487,296 − 125,545 = 361,751. Missing per sub-obligation: Annex 9A 0 (filled), RFNBO 1,692.
+
+    BUG (exposed here): the solver is indifferent between putting an annex-ixa unit in the
+    Annex 9A part or in the general part, and ``_outcome`` reports the sub-shortfall from that
+    arbitrary split — it says the whole Annex 9A sub-obligation (103,889) is missing although
+    125,545 annex-ixa units are surrendered. The total shortfall is right.
+    """
+    ob = diesel_land(2026, params)
+    c = one(compliance([ob], [hold("land", "annex-ixa", 125_545)], params, 2026))
+    land = outcome(c, "land")
+    assert (land.surrendered, land.shortfall) == (125_545, 361_751)
+    assert land.sub_shortfall == {"annex-ixa": 0, "rfnbo": 1_692}
+
+
+def test_sub_shortfall_rfnbo_counts_surrendered_rfnbo(params: ParameterSet) -> None:
+    """EV-15, EV-16: land 2030, base 100,000 MJ; one point = 94 EREs.
+
+    Totaal 22,9 % = 2,152.6 → 2,153; Annex 9A 8,76 % = 823.44 → 823; RFNBO 0,67 % = 62.98 → 63.
+    Held: rfnbo 546 only, all surrendered (63 to the RFNBO part, 483 to the general part);
+    shortfall 2,153 − 546 = 1,607; missing: Annex 9A 823, RFNBO 0. (Same bug as above: keten
+    reports the RFNBO sub-obligation as wholly unmet.)
+    """
+    ob = base("land", 2030, 100_000, params)
+    assert (ob.rows["total"], ob.rows["annex_ixa_min"], ob.rows["rfnbo_min"]) == (2_153, 823, 63)
+    c = one(compliance([ob], [hold("land", "rfnbo", 546)], params, 2030))
+    land = outcome(c, "land")
+    assert land.shortfall == 1_607
+    assert land.sub_shortfall == {"annex-ixa": 823, "rfnbo": 0}
 
 
 # =============================================================================================
@@ -584,7 +672,9 @@ def test_luchtvaart_2026_with_lres_and_land_eres(params: ParameterSet) -> None:
         "annex_ixb_cap": 4_484,
     }
     lre = units_for_booking(
-        Booking(SUPPLIER, "luchtvaart", "annex-ixb", "hvo", D(500), "kg", D(20)), 2026, Trace(params)
+        Booking(SUPPLIER, "luchtvaart", "annex-ixb", "hvo", D(500), "kg", D(20)),
+        2026,
+        Trace(params),
     )
     assert (lre.units, lre.unit_name) == (1_628, "LRE")
     held = [

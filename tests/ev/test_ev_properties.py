@@ -101,7 +101,9 @@ def check_plan(c: Compliance, obs: list[Obligation], available: dict[UnitType, i
 def supplier_case(draw: st.DrawFn, max_base: int = 10**7, max_sectors: int = 3):  # type: ignore[no-untyped-def]
     """One supplier: 1..3 sector obligations from random bases, and random holdings."""
     year = draw(YEARS)
-    sectors = draw(st.lists(st.sampled_from(SECTORS), min_size=1, max_size=max_sectors, unique=True))
+    sectors = draw(
+        st.lists(st.sampled_from(SECTORS), min_size=1, max_size=max_sectors, unique=True)
+    )
     obs = [
         obligation_for_base(S, s, year, Decimal(draw(st.integers(0, max_base))), Trace(PARAMS))
         for s in sectors
@@ -155,7 +157,12 @@ def test_obligation_scales_linearly(sector: str, year: int, micro: int, k: Decim
 
 
 @FAST
-@given(case=supplier_case(), extra=st.lists(st.tuples(st.sampled_from(ALL_TYPES), st.integers(1, 10**6)), min_size=1, max_size=4))
+@given(
+    case=supplier_case(),
+    extra=st.lists(
+        st.tuples(st.sampled_from(ALL_TYPES), st.integers(1, 10**6)), min_size=1, max_size=4
+    ),
+)
 def test_adding_units_never_increases_the_shortfall(case, extra) -> None:  # type: ignore[no-untyped-def]
     """EV-16: the shortfall is that of the best allocation, so more units can only help."""
     year, obs, holdings = case
@@ -174,7 +181,9 @@ def test_adding_units_never_increases_the_shortfall(case, extra) -> None:  # typ
     base=st.integers(0, 10**7),
     cat=st.sampled_from(sorted(LIMITED)),
     surplus=st.integers(0, 10**5),
-    extra=st.lists(st.tuples(st.sampled_from(SECTORS), st.integers(1, 10**6)), min_size=1, max_size=3),
+    extra=st.lists(
+        st.tuples(st.sampled_from(SECTORS), st.integers(1, 10**6)), min_size=1, max_size=3
+    ),
     others=st.lists(st.tuples(st.sampled_from(ALL_TYPES), st.integers(0, 10**5)), max_size=4),
 )
 def test_units_beyond_a_cap_change_nothing(  # type: ignore[no-untyped-def]
@@ -347,7 +356,9 @@ def test_units_frame_order_on_a_large_table() -> None:
     sample = range(0, 60_000, 997)
     for i in sample:
         _, sector, category, fuel, q, unit, ci = rows[i]
-        b = Booking("x", sector, category, fuel, Decimal(q), unit, None if ci is None else Decimal(ci))
+        b = Booking(
+            "x", sector, category, fuel, Decimal(q), unit, None if ci is None else Decimal(ci)
+        )
         assert out["units"][i] == units_for_booking(b, 2026, Trace(PARAMS)).units
 
 
@@ -358,8 +369,12 @@ def any_booking(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     category = draw(st.sampled_from([*CATEGORIES, "biogas"]))
     fuel = draw(st.sampled_from([*sorted(CATALOGUE), "kerosine"]))
     unit = draw(st.sampled_from(QUANTITY_UNITS))
-    q = draw(st.sampled_from(["-5", "0", "0.000001", "12.5", "1000000000000", "999999999999.999999"]))
-    ci = draw(st.sampled_from([None, "-1000.5", "-1000", "0", "28.2", "28.21", "93.999999", "94", "120"]))
+    q = draw(
+        st.sampled_from(["-5", "0", "0.000001", "12.5", "1000000000000", "999999999999.999999"])
+    )
+    ci = draw(
+        st.sampled_from([None, "-1000.5", "-1000", "0", "28.2", "28.21", "93.999999", "94", "120"])
+    )
     return ("H", sector, category, fuel, q, unit, ci)
 
 
@@ -372,7 +387,9 @@ def test_frame_refuses_exactly_what_units_for_booking_refuses(year, rows) -> Non
         return
     for row, code, units in zip(rows, out["_code"], out["units"], strict=True):
         holder, sector, category, fuel, q, unit, ci = row
-        b = Booking(holder, sector, category, fuel, Decimal(q), unit, None if ci is None else Decimal(ci))
+        b = Booking(
+            holder, sector, category, fuel, Decimal(q), unit, None if ci is None else Decimal(ci)
+        )
         try:
             expected = units_for_booking(b, year, Trace(PARAMS)).units
         except KetenError:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from keten.cli.output import Format, console_for, emit, explain, fail, guarded
+from keten.cli.output import Format, console_for, emit, explain, fail, guarded, warn
 from keten.core.errors import InputError
 from keten.core.params import ParameterSet, available_sets, load_set, params_root
 from keten.core.trace import Trace
@@ -61,7 +61,10 @@ def obligation_cmd(
     """Obligation per supplier and sector, in EREs."""
     _no_csv_explain(format, explain_)
     pset = _params(params)
-    result = obligations(read_deliveries(deliveries, pset), year, pset)
+    result = obligations(read_deliveries(deliveries, pset, year), year, pset)
+    for o in result:
+        for row, why in o.unknown.items():
+            warn(f"{o.supplier} {o.sector} {row} is unknown (null in the output): {why}")
     emit(
         [o.to_dict() for o in result],
         format,
@@ -129,7 +132,7 @@ def compliance_cmd(
     """Best allocation of each supplier's units and the shortfall per sector."""
     _no_csv_explain(format, explain_)
     pset = _params(params)
-    obs = obligations(read_deliveries(deliveries, pset), year, pset)
+    obs = obligations(read_deliveries(deliveries, pset, year), year, pset)
     result = compliance(obs, read_holdings(units), pset, year)
     sectors = [s for s in SECTORS if any(s in r.shortfall_by_sector for r in result)]
     if format is Format.csv:
@@ -187,7 +190,7 @@ def plan_cmd(
     """Least-cost purchase that makes each supplier compliant."""
     _no_csv_explain(format, explain_)
     pset = _params(params)
-    obs = obligations(read_deliveries(deliveries, pset), year, pset)
+    obs = obligations(read_deliveries(deliveries, pset, year), year, pset)
     plans = least_cost_plans(obs, read_holdings(units), read_prices(prices), pset, year)
     rows = [p.to_dict() for p in plans]
     if format is Format.csv:
@@ -260,7 +263,7 @@ def example_cmd(
     console = console_for()
     console.rule(f"[bold]keten — Energie Vervoer worked example, {year}, set {params}")
     console.print(f"Files: {base}")
-    obs = obligations(read_deliveries(base / "deliveries.csv", pset), year, pset)
+    obs = obligations(read_deliveries(base / "deliveries.csv", pset, year), year, pset)
     console.rule("1. Obligations (keten ev obligation)")
     emit(
         [o.to_dict() for o in obs],

@@ -72,7 +72,7 @@ def emit(
         writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for r in flat:
-            writer.writerow({k: _cell(v) for k, v in r.items()})
+            writer.writerow({k: "" if v is None else _cell(v) for k, v in r.items()})
         out.write(buf.getvalue())
         return
     console = console_for(out)
@@ -92,6 +92,11 @@ def console_for(file: Any = None) -> Console:
     """A rich console; when the output is not a terminal, wide enough not to fold the tables."""
     console = Console(file=file)
     return console if console.is_terminal else Console(file=file, width=160)
+
+
+def warn(message: str) -> None:
+    """A note on stderr (stdout stays machine-readable)."""
+    typer.echo(f"note: {message}", err=True)
 
 
 def explain(console: Console, heading: str, trace: Trace) -> None:
@@ -133,6 +138,8 @@ def _numeric(rows: Sequence[dict[str, Any]], col: str) -> bool:
 
 
 def _cell(v: Any) -> str:
+    if v is None:
+        return "unknown"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dict):

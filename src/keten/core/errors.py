@@ -15,6 +15,10 @@ class ParameterError(KetenError):
     """A parameter lookup failed: unknown name, outside coverage, or a value marked unknown."""
 
 
+class UnknownValueError(ParameterError):
+    """The parameter set marks the value asked for as unknown (no source gives it)."""
+
+
 class RuleError(KetenError):
     """Input that the rules refuse (e.g. a booking whose intensity is at the comparator)."""
 

@@ -36,7 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from keten.core.errors import ParameterError, ParameterFileError
+from keten.core.errors import ParameterError, ParameterFileError, UnknownValueError
 
 Status = Literal["source", "third-party", "inferred", "unverified", "assumption", "unknown"]
 
@@ -196,7 +196,7 @@ class Parameter:
 
     def _resolve(self, entry: ValueEntry, set_name: str, when: str) -> ParamValue:
         if entry.value == "unknown":
-            raise ParameterError(
+            raise UnknownValueError(
                 f"parameter {self.name} is unknown in set '{set_name}' for {when}: {entry.note}"
             )
         return ParamValue(
@@ -210,6 +210,11 @@ class Parameter:
             printed=entry.printed,
             note=entry.note,
         )
+
+    def covers(self, year: int) -> bool:
+        """True when a value (possibly marked unknown) is given for the whole of ``year``."""
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        return any(e.start <= first and e.end >= last for e in self.spec.values)
 
     def for_year(self, year: int, set_name: str) -> ParamValue:
         first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)

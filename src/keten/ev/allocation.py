@@ -83,13 +83,13 @@ class Block:
 
 
 def _parts(ob: Obligation) -> dict[str, int]:
-    rows = ob.rows
-    parts = {cat: rows[row] for cat, row in SUB_OBLIGATIONS.items() if rows[row] > 0}
-    general = rows["total"] - sum(parts.values())
+    subs = {cat: ob.row(row) for cat, row in SUB_OBLIGATIONS.items()}
+    parts = {cat: size for cat, size in subs.items() if size > 0}
+    general = ob.row("total") - sum(parts.values())
     if general < 0:
         raise RuleError(
             f"{ob.supplier} {ob.sector}: sub-obligations ({sum(parts.values())}) exceed the "
-            f"total obligation ({rows['total']})"
+            f"total obligation ({ob.row('total')})"
         )
     if general > 0:
         parts[GENERAL] = general
@@ -99,9 +99,9 @@ def _parts(ob: Obligation) -> dict[str, int]:
 def _eligible(ob: Obligation, t: UnitType, part: str) -> bool:
     if part != GENERAL and t.category != part:
         return False
-    if t.origin_sector != ob.sector and ob.rows["vrije_ruimte"] == 0:
+    if t.origin_sector != ob.sector and ob.row("vrije_ruimte") == 0:
         return False
-    return not (t.category in LIMITED and ob.rows[LIMITED[t.category]] == 0)
+    return not (t.category in LIMITED and ob.row(LIMITED[t.category]) == 0)
 
 
 def build_block(
@@ -147,7 +147,7 @@ def build_block(
         block.rows.append(Row(label, -_INF, float(holdings.get(t, 0)), members))
     for (s, row), members in side_rows.items():
         label = f"{s} vrije ruimte" if row == "vrije_ruimte" else f"{s} {row}"
-        block.rows.append(Row(label, -_INF, float(block.obligations[s].rows[row]), members))
+        block.rows.append(Row(label, -_INF, float(block.obligations[s].row(row)), members))
     return block
 
 

@@ -141,7 +141,7 @@ def _outcome(block: Block, sol: Mapping[int, int], params: ParameterSet, year: i
     outcomes = []
     for ob in obs:
         s = ob.sector
-        total = ob.rows["total"]
+        total = ob.row("total")
         got = sum(v for (sec, _), v in surrendered.items() if sec == s)
         foreign = sum(v for (sec, t), v in surrendered.items() if sec == s and t.origin_sector != s)
         subs = {
@@ -158,7 +158,7 @@ def _outcome(block: Block, sol: Mapping[int, int], params: ParameterSet, year: i
         trace.step(
             f"{s} surrender",
             f"parts filled: {detail or 'none'}; from other sectors {foreign} "
-            f"(vrije ruimte {ob.rows['vrije_ruimte']})",
+            f"(vrije ruimte {ob.row('vrije_ruimte')})",
             f"{got} of {total}",
             "EV-12..EV-15",
         )

@@ -37,6 +37,13 @@ OBLIGATION_ROWS: Final = (
 #: Quantity units accepted in files.
 QUANTITY_UNITS: Final = ("l", "kg", "Nm3", "MJ", "GJ", "kWh")
 
+#: Input sanity bounds (not rules; EV-11): they keep exact integer arithmetic, and the solver's
+#: doubles, far from overflow. 10^12 l, kg, Nm3, MJ, GJ or kWh is far beyond any supplier.
+MAX_QUANTITY: Final = Decimal(10) ** 12
+MIN_INTENSITY: Final = Decimal(-1000)
+MAX_UNITS: Final = 10**15
+MAX_PRICE: Final = Decimal(10) ** 6
+
 ENERGY_FUEL: Final = "energy"
 ELECTRICITY_FUEL: Final = "electricity"
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from keten.core.errors import RuleError
+from keten.core.errors import RuleError, UnknownValueError
 from keten.core.params import ParameterSet
 from keten.core.quantity import ZERO, div, mul, percent, round_half_up, tidy
 from keten.core.trace import Trace
@@ -30,8 +30,16 @@ class Obligation:
     sector: str
     year: int
     base_mj: Decimal
-    rows: dict[str, int]  # OBLIGATION_ROWS → whole EREs
+    rows: dict[str, int | None]  # OBLIGATION_ROWS → whole EREs; None where the set says unknown
     trace: Trace = field(repr=False, compare=False)
+    unknown: dict[str, str] = field(default_factory=dict)  # row → why (the set's note)
+
+    def row(self, name: str) -> int:
+        """The EREs of ``name``; refuses a row the parameter set marks unknown (EV-10)."""
+        value = self.rows[name]
+        if value is None:
+            raise RuleError(f"{self.supplier} {self.sector} {self.year}: {self.unknown[name]}")
+        return value
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -43,12 +51,28 @@ class Obligation:
         }
 
 
-def check_sector(params: ParameterSet, sector: str) -> None:
-    """Refuse a sector that is unknown, or that the parameter set has no table for."""
+def check_sector(params: ParameterSet, sector: str, year: int) -> None:
+    """Refuse a sector that is unknown, or that the parameter set has no table for in ``year``."""
     if sector not in SECTORS:
         raise RuleError(f"unknown sector {sector!r} (known: {', '.join(SECTORS)})")
-    if f"ev.{sector}.total" not in params:
+    name = f"ev.{sector}.total"
+    if name not in params:
         raise RuleError(f"sector {sector!r} has no obligation in parameter set '{params.name}'")
+    table = params.parameter(name)
+    if not table.covers(year):
+        raise RuleError(
+            f"parameter {name} has no value for {year} in set '{params.name}' "
+            f"(covered: {table.coverage()})"
+        )
+
+
+def sectors_in(params: ParameterSet, year: int) -> list[str]:
+    """The sectors the parameter set has a table for in ``year``."""
+    return [
+        s
+        for s in SECTORS
+        if f"ev.{s}.total" in params and params.parameter(f"ev.{s}.total").covers(year)
+    ]
 
 
 def obligation_for_base(
@@ -56,10 +80,11 @@ def obligation_for_base(
 ) -> Obligation:
     """Obligation rows of one supplier in one sector from its base energy (MJ)."""
     params = trace.params
-    check_sector(params, sector)
+    check_sector(params, sector, year)
     comparator = trace.value("ev.fossil_comparator", year)
     grams = trace.value("ev.grams_per_unit", year)
-    rows: dict[str, int] = {}
+    rows: dict[str, int | None] = {}
+    unknown: dict[str, str] = {}
     for row in OBLIGATION_ROWS:
         name = f"ev.{sector}.{row}"
         if name not in params:
@@ -68,7 +93,13 @@ def obligation_for_base(
                 f"{sector} {row}", "row not in the sector's table: not applicable", 0, "EV-04"
             )
             continue
-        pct = trace.value(name, year)
+        try:
+            pct = trace.value(name, year)
+        except UnknownValueError as exc:
+            rows[row] = None
+            unknown[row] = str(exc)
+            trace.step(f"{sector} {row}", "value unknown in this parameter set", "unknown", "EV-10")
+            continue
         exact = div(mul(base_mj, comparator, percent(pct)), grams)
         rows[row] = round_half_up(exact)
         trace.step(
@@ -78,7 +109,9 @@ def obligation_for_base(
             rows[row],
             "EV-01, EV-03",
         )
-    return Obligation(supplier, sector, year, base_mj, rows, trace)
+    if rows["total"] is None:
+        raise RuleError(f"{supplier} {sector} {year}: {unknown['total']}")
+    return Obligation(supplier, sector, year, base_mj, rows, trace, unknown)
 
 
 def obligations(
@@ -91,7 +124,7 @@ def obligations(
     bases: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     traces: dict[tuple[str, str], Trace] = {}
     for d in deliveries:
-        check_sector(params, d.sector)
+        check_sector(params, d.sector, year)
         key = (d.supplier, d.sector)
         trace = traces.setdefault(key, Trace(params))
         mj = energy_mj(d.fuel, d.quantity, d.unit, year, trace, label=f"{d.fuel} {d.sector}")

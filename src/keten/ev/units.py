@@ -17,7 +17,6 @@ files of millions of rows; a test checks that both agree on random input.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 
 import polars as pl
@@ -27,8 +26,17 @@ from keten.core.params import ParameterSet
 from keten.core.quantity import NUMBER_PATTERN, div, mul, percent, round_down
 from keten.core.trace import Trace
 from keten.ev.energy import energy_mj, fuel_catalogue
-from keten.ev.model import CATEGORIES, ELECTRICITY_FUEL, ENERGY_FUEL, SECTORS, Booking, unit_name
-from keten.ev.obligation import check_sector
+from keten.ev.model import (
+    CATEGORIES,
+    ELECTRICITY_FUEL,
+    ENERGY_FUEL,
+    MAX_QUANTITY,
+    MIN_INTENSITY,
+    SECTORS,
+    Booking,
+    unit_name,
+)
+from keten.ev.obligation import check_sector, sectors_in
 
 #: Sector × category combinations that cannot be booked (Bijlage 1, section 2): food and feed
 #: crops only in land; Annex IX-B not in zeevaart (EV-08).
@@ -41,9 +49,6 @@ NOT_BOOKABLE = frozenset(
     }
 )
 
-#: Input sanity bounds (not rules): they keep exact Int128 arithmetic far from overflow (EV-11).
-MAX_QUANTITY = Decimal(10) ** 12
-MIN_INTENSITY = Decimal(-1000)
 
 _SCALE = 10**6  # six decimals, as NUMBER_PATTERN allows
 
@@ -68,8 +73,8 @@ class BookingUnits:
         }
 
 
-def check_booking_type(params: ParameterSet, sector: str, category: str) -> None:
-    check_sector(params, sector)
+def check_booking_type(params: ParameterSet, sector: str, category: str, year: int) -> None:
+    check_sector(params, sector, year)
     if category not in CATEGORIES:
         raise RuleError(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")
     if (sector, category) in NOT_BOOKABLE:
@@ -79,7 +84,7 @@ def check_booking_type(params: ParameterSet, sector: str, category: str) -> None
 def units_for_booking(booking: Booking, year: int, trace: Trace) -> BookingUnits:
     """Units created by one booking, with the arithmetic in ``trace``."""
     b = booking
-    check_booking_type(trace.params, b.sector, b.category)
+    check_booking_type(trace.params, b.sector, b.category, year)
     if b.quantity <= 0:
         raise RuleError(f"quantity must be positive, got {b.quantity}")
     if b.quantity >= MAX_QUANTITY:
@@ -128,7 +133,12 @@ _SUFFIX = {"l": "per_l", "kg": "per_kg", "Nm3": "per_nm3"}
 #: The template is filled with the offending row's values (and ``set``); code 0 means valid.
 ROW_CHECKS: tuple[tuple[int, str, str], ...] = (
     (1, "holder", "is empty or starts with a space"),
-    (2, "sector", "unknown sector {sector!r} (parameter set '{set}' has: {sectors})"),
+    (
+        2,
+        "sector",
+        "sector {sector!r}: no value of ev.{sector}.total for {year} in set '{set}' "
+        "(sectors with one: {sectors})",
+    ),
     (3, "category", "unknown category {category!r} (known: {categories})"),
     (4, "category", "category {category!r} cannot be booked in sector {sector!r} (EV-08)"),
     (5, "fuel", "unknown fuel {fuel!r} (known: {fuels})"),
@@ -208,7 +218,7 @@ def _lookup(params: ParameterSet, year: int) -> _Lookup:
     grams = Fraction(params.get("ev.grams_per_unit", year).value)
     catalogue = fuel_catalogue(params)
     grid_error = _grid_share_error(params, year)
-    sectors = [s for s in SECTORS if f"ev.{s}.total" in params]
+    sectors = sectors_in(params, year)
     domains: list[list[str | None]] = [
         [*SECTORS, None],
         [*CATEGORIES, None],
@@ -336,12 +346,12 @@ def _checks(schema: pl.Schema, params: ParameterSet, year: int) -> list[tuple[in
     return [
         (1, (holder.str.len_bytes() == 0) | holder.str.starts_with(" ")),
         (7, pl.col("_static") != 0),  # codes 2–7, resolved from the lookup in row_codes
-        (8, ~_well_formed("quantity", qt)),
+        (8, ~_well_formed("quantity", qt) | q.is_null()),  # null: too many digits to scale
         (9, q <= 0),
         (10, q >= int(MAX_QUANTITY) * _SCALE),
         (11, elec & _present("ghg_intensity", ct)),
         (12, ~elec & ~_present("ghg_intensity", ct)),
-        (13, ~elec & ~_well_formed("ghg_intensity", ct)),
+        (13, ~elec & (~_well_formed("ghg_intensity", ct) | ci.is_null())),
         (14, ~elec & (ci >= fossil)),
         (15, ~elec & (ci < int(MIN_INTENSITY) * _SCALE)),
         (16, ~elec & pl.col("_rfnbo") & (ci > rfnbo_max)),
@@ -388,7 +398,8 @@ def row_error(row: dict[str, object], params: ParameterSet, year: int) -> tuple[
     context = {
         **values,
         "set": params.name,
-        "sectors": ", ".join(s for s in SECTORS if f"ev.{s}.total" in params),
+        "sectors": ", ".join(sectors_in(params, year)) or "none",
+        "year": year,
         "categories": ", ".join(CATEGORIES),
         "fuels": ", ".join(sorted(fuel_catalogue(params))),
         "grid_share_error": _grid_share_error(params, year) or "",

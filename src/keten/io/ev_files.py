@@ -7,6 +7,7 @@ Column contracts (issue #2): deliveries ``supplier,sector,fuel,quantity,unit``; 
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from keten.core.errors import InputError, KetenError
 from keten.core.params import ParameterSet
 from keten.core.quantity import MAX_DECIMALS, parse_number
 from keten.ev.energy import fuel_catalogue
-from keten.ev.model import CATEGORIES, SECTORS, Delivery, Holding, UnitType
+from keten.ev.model import (
+    CATEGORIES,
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_UNITS,
+    SECTORS,
+    Delivery,
+    Holding,
+    UnitType,
+)
 from keten.ev.obligation import check_sector
 from keten.ev.units import BOOKING_COLUMNS, row_codes, row_error, units_frame
 from keten.io.csvfile import check_header, read_rows
@@ -50,7 +60,7 @@ def _choice(value: str, options: tuple[str, ...], file: str, row: int, field: st
     return value
 
 
-def read_deliveries(path: Path, params: ParameterSet) -> list[Delivery]:
+def read_deliveries(path: Path, params: ParameterSet, year: int) -> list[Delivery]:
     name = str(path)
     catalogue = fuel_catalogue(params)
     out = []
@@ -58,7 +68,7 @@ def read_deliveries(path: Path, params: ParameterSet) -> list[Delivery]:
         supplier = _required(r["supplier"], name, row, "supplier")
         sector = _choice(r["sector"], SECTORS, name, row, "sector")
         try:
-            check_sector(params, sector)
+            check_sector(params, sector, year)
         except KetenError as exc:
             raise InputError(str(exc), file=name, row=row, field="sector") from None
         fuel = _required(r["fuel"], name, row, "fuel")
@@ -80,6 +90,10 @@ def read_deliveries(path: Path, params: ParameterSet) -> list[Delivery]:
         quantity = _number(r["quantity"], name, row, "quantity")
         if quantity <= 0:
             raise InputError("must be positive", file=name, row=row, field="quantity")
+        if quantity >= MAX_QUANTITY:
+            raise InputError(
+                f"is implausibly large (limit {MAX_QUANTITY})", file=name, row=row, field="quantity"
+            )
         out.append(Delivery(supplier, sector, fuel, quantity, unit))
     return out
 
@@ -96,6 +110,10 @@ def read_holdings(path: Path) -> list[Holding]:
             raise InputError(
                 "must be a whole number of units, 0 or more", file=name, row=row, field="amount"
             )
+        if amount > MAX_UNITS:
+            raise InputError(
+                f"is implausibly large (limit {MAX_UNITS})", file=name, row=row, field="amount"
+            )
         out.append(Holding(holder, UnitType(origin, category), int(amount)))
     return out
 
@@ -109,6 +127,10 @@ def read_prices(path: Path) -> dict[UnitType, Decimal]:
         price = _number(r["price_eur"], name, row, "price_eur")
         if price < 0:
             raise InputError("must not be negative", file=name, row=row, field="price_eur")
+        if price > MAX_PRICE:
+            raise InputError(
+                f"is implausibly large (limit {MAX_PRICE})", file=name, row=row, field="price_eur"
+            )
         t = UnitType(origin, category)
         if t in out:
             raise InputError(
@@ -118,22 +140,43 @@ def read_prices(path: Path) -> dict[UnitType, Decimal]:
     return out
 
 
+_TEXT_COLUMNS = ("holder", "sector", "category", "fuel", "unit")
+
+
+def _polars_message(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def scan_bookings(path: Path) -> pl.LazyFrame:
-    """Bookings as a lazy frame of string columns (CSV) or typed columns (Parquet)."""
+    """Bookings as a lazy frame: text columns as strings; numbers as strings (CSV) or as the
+    Parquet file's decimal or integer columns.
+
+    CSV cells are trimmed and blank lines skipped, as in the other CSV files; Parquet values are
+    taken as they are (a value with surrounding spaces is refused by the row checks).
+    """
     name = str(path)
     if not path.exists():
         raise InputError("file not found", file=name)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=name)
+    parquet = path.suffix.lower() == ".parquet"
     try:
-        if path.suffix.lower() == ".parquet":
+        if parquet:
             frame = pl.scan_parquet(path)
-            schema = frame.collect_schema()
+            header = frame.collect_schema().names()
         else:
-            frame = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy")
-            schema = frame.collect_schema()
+            header = _csv_header(path)
+            frame = pl.scan_csv(path, infer_schema=False, encoding="utf8")
     except (pl.exceptions.PolarsError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read: {first}", file=name) from None
-    check_header(name, [c.strip() for c in schema.names()], BOOKING_COLUMNS)
+        raise InputError(f"cannot read: {_polars_message(exc)}", file=name) from None
+    check_header(name, [c.strip() for c in header], BOOKING_COLUMNS)
+    if not parquet:
+        frame = frame.rename({c: c.strip() for c in header})
+        cells = [pl.col(c).str.strip_chars() for c in BOOKING_COLUMNS]
+        blank = pl.all_horizontal(c.fill_null("") == "" for c in cells)
+        return frame.with_columns(cells).filter(~blank)
+    schema = frame.collect_schema()
     for col in ("quantity", "ghg_intensity"):
         dtype = schema[col]
         if dtype.is_float():
@@ -150,8 +193,20 @@ def scan_bookings(path: Path) -> pl.LazyFrame:
             )
         if not (dtype == pl.Utf8 or dtype.is_integer() or isinstance(dtype, pl.Decimal)):
             raise InputError(f"has type {dtype}; expected text or numbers", file=name, field=col)
-    text = [c for c in BOOKING_COLUMNS if c not in ("quantity", "ghg_intensity")]
-    return frame.with_columns(pl.col(c).cast(pl.Utf8) for c in text)
+    return frame.with_columns(pl.col(c).cast(pl.Utf8) for c in _TEXT_COLUMNS)
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header line of a CSV file as written (polars would rename duplicate names)."""
+    with path.open("rb") as f:
+        first = f.readline()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    if not text.strip():
+        raise InputError(f"empty file; expected header {','.join(BOOKING_COLUMNS)}", file=str(path))
+    return next(csv.reader([text.rstrip("\r\n")]))
 
 
 def create_units(frame: pl.LazyFrame, params: ParameterSet, year: int, name: str) -> pl.DataFrame:
@@ -160,7 +215,15 @@ def create_units(frame: pl.LazyFrame, params: ParameterSet, year: int, name: str
     Atomic: either every row is valid and the units of every row are returned, or nothing is.
     Output columns: ``holder, origin_sector, category, year, units`` in input order.
     """
-    table = units_frame(frame, params, year).collect()
+    try:
+        table = units_frame(frame, params, year).collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        path = Path(name)
+        if path.suffix.lower() != ".parquet" and path.is_file():
+            # polars does not say where; the strict reader names the row (and raises).
+            for _ in read_rows(path, BOOKING_COLUMNS):
+                pass
+        raise InputError(f"cannot read: {_polars_message(exc)}", file=name) from None
     bad = table.get_column("_bad").arg_true()
     if bad.len():
         index = int(bad[0])
