@@ -73,7 +73,7 @@ def plan_of(c: Compliance) -> dict[tuple[str, str, str], int]:
     return {(s.sector, s.origin_sector, s.category): s.amount for s in c.plan}
 
 
-def outcome(c: Compliance, sector: str):  # type: ignore[no-untyped-def]
+def outcome(c: Compliance, sector: str):
     (o,) = [o for o in c.sectors if o.sector == sector]
     return o
 
@@ -425,7 +425,8 @@ def test_electricity_2027_needs_the_grid_share(params: ParameterSet) -> None:
 
 
 def test_fuel_booking_2027_does_not_need_the_grid_share(params: ParameterSet) -> None:
-    """A fuel booking is not affected by EV-21: 100 l HVO × 34 × (94 − 10) / 1000 = 285.6 → 285."""
+    """A fuel booking is not affected by EV-21:
+    100 l HVO × 34 × (94 − 10) / 1000 = 285.6 → 285."""
     bu = units_for_booking(booking("land", "other", "hvo", "100", "l", "10"), 2027, Trace(params))
     assert bu.units == 285
 
@@ -574,7 +575,8 @@ def test_sub_shortfall_counts_every_surrendered_unit_of_its_category(params: Par
 def test_sub_shortfall_rfnbo_counts_surrendered_rfnbo(params: ParameterSet) -> None:
     """EV-15, EV-16: land 2030, base 100,000 MJ; one point = 94 EREs.
 
-    Totaal 22,9 % = 2,152.6 → 2,153; Annex 9A 8,76 % = 823.44 → 823; RFNBO 0,67 % = 62.98 → 63.
+    Totaal 22,9 % = 2,152.6 → 2,153; Annex 9A 8,76 % = 823.44 → 823;
+    RFNBO 0,67 % = 62.98 → 63.
     Held: rfnbo 546 only, all surrendered (63 to the RFNBO part, 483 to the general part);
     shortfall 2,153 − 546 = 1,607; missing: Annex 9A 823, RFNBO 0. (Same bug as above: keten
     reports the RFNBO sub-obligation as wholly unmet.)

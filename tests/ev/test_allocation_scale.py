@@ -25,7 +25,7 @@ S = "Grote Leverancier BV"
 E11 = Decimal(10) ** 11
 
 
-def land_and_zeevaart():  # type: ignore[no-untyped-def]
+def land_and_zeevaart():
     """Land and zeevaart 2026, 10^11 MJ each (Bijlage 1, tables Land and Zeevaart, 2026).
 
     One percentage point: 10^11 × 94 / 100 / 1000 = 94,000,000 EREs.
@@ -180,7 +180,7 @@ def closed_form(rows: dict[str, int], held: dict[str, int]) -> tuple[int, int]:
     base=st.integers(10**10, 10**14),
     amounts=st.lists(st.integers(0, 2 * 10**12), min_size=5, max_size=5),
 )
-def test_large_single_sector_matches_closed_form(sector, year, base, amounts) -> None:  # type: ignore[no-untyped-def]
+def test_large_single_sector_matches_closed_form(sector, year, base, amounts) -> None:
     """Obligations of 10^8..10^12 EREs and holdings up to 2 × 10^12: exact shortfall and the
     least scarce use, compared with the closed form above."""
     ob = obligation_for_base(S, sector, year, Decimal(base), Trace(PARAMS))
@@ -235,7 +235,7 @@ def closed_form_cost(
     amounts=st.lists(st.integers(0, 10**12), min_size=5, max_size=5),
     cents=st.lists(st.integers(1, 100_000), min_size=5, max_size=5),
 )
-def test_large_least_cost_matches_closed_form(sector, year, base, amounts, cents) -> None:  # type: ignore[no-untyped-def]
+def test_large_least_cost_matches_closed_form(sector, year, base, amounts, cents) -> None:
     """EV-18 at 10^8..10^12 EREs: the plan is compliant and its cost is the exact minimum."""
     ob = obligation_for_base(S, sector, year, Decimal(base), Trace(PARAMS))
     cats = ("annex-ixa", "rfnbo", "conventional", "annex-ixb", "other")

@@ -90,15 +90,13 @@ def check_plan(c: Compliance, obs: list[Obligation], available: dict[UnitType, i
             if rows[row] > 0:
                 got = sum(p.amount for p in mine if p.category == cat)
                 assert 0 <= out.sub_shortfall[cat] <= rows[row]
-                # At least max(0, part − units of the category) is missing. (Equality is not
-                # asserted here: see test_sub_shortfall_counts_every_surrendered_unit_of_its_
-                # category in tests/cases/test_ev_cases.py for that bug.)
-                assert out.sub_shortfall[cat] >= max(0, rows[row] - got)
+                # Missing = the part minus every unit of its category surrendered here (EV-15).
+                assert out.sub_shortfall[cat] == max(0, rows[row] - got)
         assert sum(out.sub_shortfall.values()) <= out.shortfall
 
 
 @st.composite
-def supplier_case(draw: st.DrawFn, max_base: int = 10**7, max_sectors: int = 3):  # type: ignore[no-untyped-def]
+def supplier_case(draw: st.DrawFn, max_base: int = 10**7, max_sectors: int = 3):
     """One supplier: 1..3 sector obligations from random bases, and random holdings."""
     year = draw(YEARS)
     sectors = draw(
@@ -163,7 +161,7 @@ def test_obligation_scales_linearly(sector: str, year: int, micro: int, k: Decim
         st.tuples(st.sampled_from(ALL_TYPES), st.integers(1, 10**6)), min_size=1, max_size=4
     ),
 )
-def test_adding_units_never_increases_the_shortfall(case, extra) -> None:  # type: ignore[no-untyped-def]
+def test_adding_units_never_increases_the_shortfall(case, extra) -> None:
     """EV-16: the shortfall is that of the best allocation, so more units can only help."""
     year, obs, holdings = case
     before = run(obs, holdings, year)
@@ -186,9 +184,7 @@ def test_adding_units_never_increases_the_shortfall(case, extra) -> None:  # typ
     ),
     others=st.lists(st.tuples(st.sampled_from(ALL_TYPES), st.integers(0, 10**5)), max_size=4),
 )
-def test_units_beyond_a_cap_change_nothing(  # type: ignore[no-untyped-def]
-    sector, year, base, cat, surplus, extra, others
-) -> None:
+def test_units_beyond_a_cap_change_nothing(sector, year, base, cat, surplus, extra, others) -> None:
     """EV-14: once a supplier holds at least the cap of a limited category, more units of that
     category (from any origin) never change the shortfall."""
     ob = obligation_for_base(S, sector, year, Decimal(base), Trace(PARAMS))
@@ -205,7 +201,7 @@ def test_units_beyond_a_cap_change_nothing(  # type: ignore[no-untyped-def]
 
 @FAST
 @given(case=supplier_case())
-def test_plan_respects_holdings_and_totals(case) -> None:  # type: ignore[no-untyped-def]
+def test_plan_respects_holdings_and_totals(case) -> None:
     """The plan never surrenders more of a type than is held, never a negative amount, never
     more than a sector's total; foreign units within the vrije ruimte, caps respected."""
     year, obs, holdings = case
@@ -219,7 +215,7 @@ def test_plan_respects_holdings_and_totals(case) -> None:  # type: ignore[no-unt
 
 
 @st.composite
-def priced_case(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+def priced_case(draw: st.DrawFn):
     year, obs, holdings = draw(supplier_case(max_base=10**6))
     cents = st.integers(1, 50_000)
     prices = {t: Decimal(draw(cents)).scaleb(-2) for t in ALL_TYPES}
@@ -228,7 +224,7 @@ def priced_case(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 
 @FAST
 @given(case=priced_case())
-def test_least_cost_plan_with_every_price(case) -> None:  # type: ignore[no-untyped-def]
+def test_least_cost_plan_with_every_price(case) -> None:
     """EV-18: with a price for every unit type the plan is compliant, its cost is the exact
     Decimal sum of its purchases, and no simple feasible purchase is cheaper."""
     year, obs, holdings, prices = case
@@ -292,7 +288,7 @@ def decimal_text(draw: st.DrawFn, low: int, high: int) -> tuple[Decimal, str]:
 
 
 @st.composite
-def valid_booking(draw: st.DrawFn, year: int):  # type: ignore[no-untyped-def]
+def valid_booking(draw: st.DrawFn, year: int):
     sector = draw(st.sampled_from(SECTORS))
     category = draw(st.sampled_from([c for c in CATEGORIES if (sector, c) not in NOT_BOOKABLE]))
     fuels = [f for f in CATALOGUE if year == 2026 or f != ELECTRICITY_FUEL]
@@ -319,7 +315,7 @@ def frame_of(rows: list[tuple[object, ...]]) -> pl.LazyFrame:
 
 
 @st.composite
-def valid_table(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+def valid_table(draw: st.DrawFn):
     year = draw(YEARS)
     rows = draw(st.lists(valid_booking(year), min_size=1, max_size=25))
     return year, rows
@@ -327,7 +323,7 @@ def valid_table(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 
 @FAST
 @given(case=valid_table())
-def test_units_frame_equals_units_for_booking(case) -> None:  # type: ignore[no-untyped-def]
+def test_units_frame_equals_units_for_booking(case) -> None:
     """EV-06: the vectorised Int128 path equals the Decimal rule row by row, in input order."""
     year, rows = case
     out = units_frame(frame_of([r for _, r in rows]), PARAMS, year).collect()
@@ -363,7 +359,7 @@ def test_units_frame_order_on_a_large_table() -> None:
 
 
 @st.composite
-def any_booking(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+def any_booking(draw: st.DrawFn):
     """Bookings that may break any rule (numbers always well-formed)."""
     sector = draw(st.sampled_from([*SECTORS, "spoor"]))
     category = draw(st.sampled_from([*CATEGORIES, "biogas"]))
@@ -380,7 +376,7 @@ def any_booking(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 
 @FAST
 @given(year=st.sampled_from([2026, 2027]), rows=st.lists(any_booking(), min_size=1, max_size=20))
-def test_frame_refuses_exactly_what_units_for_booking_refuses(year, rows) -> None:  # type: ignore[no-untyped-def]
+def test_frame_refuses_exactly_what_units_for_booking_refuses(year, rows) -> None:
     """Both paths accept and refuse the same rows; where both accept, the units agree."""
     out = units_frame(frame_of(rows), PARAMS, year).collect()
     if "_code" not in out.columns:
@@ -405,7 +401,7 @@ def test_frame_refuses_exactly_what_units_for_booking_refuses(year, rows) -> Non
 BIG = 1000  # > any scarce count here: key = coverage × BIG − scarce orders lexicographically
 
 
-def _sector_keys(rows: dict[str, int], sector: str, types: list[UnitType], held: list[int]):  # type: ignore[no-untyped-def]
+def _sector_keys(rows: dict[str, int], sector: str, types: list[UnitType], held: list[int]):
     """Key of every feasible surrender vector y (units of each type given to ``sector``).
 
     Feasible: foreign ≤ vrije ruimte (EV-13); each limited category ≤ its cap (EV-14); and the
@@ -453,7 +449,7 @@ def brute_force(obs: list[Obligation], types: list[UnitType], held: list[int]) -
 
 
 @st.composite
-def tiny_case(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+def tiny_case(draw: st.DrawFn):
     sectors = draw(st.lists(st.sampled_from(SECTORS), min_size=1, max_size=2, unique=True))
     obs = []
     for s in sectors:
@@ -486,7 +482,7 @@ def tiny_case(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 
 @settings(max_examples=50, deadline=None)
 @given(case=tiny_case())
-def test_allocation_is_optimal_against_brute_force(case) -> None:  # type: ignore[no-untyped-def]
+def test_allocation_is_optimal_against_brute_force(case) -> None:
     """EV-16 then EV-07: the solver's total shortfall is the brute-force minimum, and among the
     allocations with that shortfall its scarce-unit use is the minimum."""
     obs, types, held = case
@@ -518,10 +514,10 @@ def test_brute_force_helper_on_a_known_case() -> None:
     assert brute_force([ob], types, [4, 4]) == 5 * BIG - 3
 
 
-def _vectors(limits: list[int], total: int):  # type: ignore[no-untyped-def]
+def _vectors(limits: list[int], total: int):
     """Every y with 0 ≤ y[i] ≤ limits[i] and Σ y ≤ total (a sector never takes more)."""
 
-    def rec(i: int, left: int, acc: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    def rec(i: int, left: int, acc: tuple[int, ...]):
         if i == len(limits):
             yield acc
             return
@@ -582,7 +578,7 @@ def least_cost_brute_force(
 
 
 @st.composite
-def tiny_priced_case(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+def tiny_priced_case(draw: st.DrawFn):
     obs, types, held = draw(tiny_case())
     if len(obs) == 2:  # keep the pair enumeration small
         for ob in obs:
@@ -601,7 +597,7 @@ def tiny_priced_case(draw: st.DrawFn):  # type: ignore[no-untyped-def]
 
 @settings(max_examples=50, deadline=None)
 @given(case=tiny_priced_case())
-def test_least_cost_is_optimal_against_brute_force(case) -> None:  # type: ignore[no-untyped-def]
+def test_least_cost_is_optimal_against_brute_force(case) -> None:
     """EV-18: the plan reaches the largest coverage that purchases allow, at the least cost."""
     obs, types, held, prices = case
     price_map = {t: p for t, p in zip(types, prices, strict=True) if p is not None}
