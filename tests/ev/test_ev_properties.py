@@ -36,7 +36,13 @@ from keten.ev.model import (
     UnitType,
 )
 from keten.ev.obligation import Obligation, obligation_for_base
-from keten.ev.units import BOOKING_COLUMNS, NOT_BOOKABLE, units_for_booking, units_frame
+from keten.ev.units import (
+    BOOKING_COLUMNS,
+    NOT_BOOKABLE,
+    row_codes,
+    units_for_booking,
+    units_frame,
+)
 
 PARAMS = load_set("ev", "bijlage-1")
 CATALOGUE = fuel_catalogue(PARAMS)
@@ -328,8 +334,7 @@ def test_units_frame_equals_units_for_booking(case) -> None:
     year, rows = case
     out = units_frame(frame_of([r for _, r in rows]), PARAMS, year).collect()
     assert out.height == len(rows)
-    if "_code" in out.columns:
-        assert out["_code"].to_list() == [0] * len(rows)
+    assert out["_bad"].to_list() == [False] * len(rows)
     got = out.select("holder", "origin_sector", "category", "year", "units").rows()
     want = []
     for b, _ in rows:
@@ -379,9 +384,10 @@ def any_booking(draw: st.DrawFn):
 def test_frame_refuses_exactly_what_units_for_booking_refuses(year, rows) -> None:
     """Both paths accept and refuse the same rows; where both accept, the units agree."""
     out = units_frame(frame_of(rows), PARAMS, year).collect()
-    if "_code" not in out.columns:
-        return
-    for row, code, units in zip(rows, out["_code"], out["units"], strict=True):
+    codes = row_codes(frame_of(rows), PARAMS, year).collect()["_code"]
+    # The fast path's verdict equals the detailed checks' verdict on every row.
+    assert out["_bad"].to_list() == [c != 0 for c in codes]
+    for row, code, units in zip(rows, codes, out["units"], strict=True):
         holder, sector, category, fuel, q, unit, ci = row
         b = Booking(
             holder, sector, category, fuel, Decimal(q), unit, None if ci is None else Decimal(ci)
@@ -607,3 +613,32 @@ def test_least_cost_is_optimal_against_brute_force(case) -> None:
     total = sum(o.rows["total"] for o in obs)
     assert plan.compliance.shortfall_total == total - cover
     assert plan.cost_eur == cost
+
+
+@st.composite
+def malformed_booking(draw: st.DrawFn) -> tuple[object, ...]:
+    """Rows whose text cells may be malformed (EV-11): blank holders, numbers with exponents,
+    too many decimals or digits, missing values."""
+    holder = draw(st.sampled_from(["", " H", "H"]))
+    fuel = draw(st.sampled_from(["hvo", "electricity", "diesel"]))
+    unit = {"hvo": "l", "electricity": "kWh", "diesel": "kg"}[fuel]
+    q = draw(
+        st.sampled_from(
+            ["1e3", "abc", "", "1.1234567", "9" * 25, "12", "12,5", "-0", "999999999999.999999"]
+        )
+    )
+    ci = draw(st.sampled_from([None, "", "1e1", "x", "10", "10.0000001", "-1000", "9" * 25]))
+    return (holder, "land", "other", fuel, q, unit, ci)
+
+
+@FAST
+@given(rows=st.lists(malformed_booking(), min_size=1, max_size=20))
+def test_fast_and_detailed_checks_agree_on_malformed_cells(rows) -> None:
+    """The one-pass verdict (assess_bookings) equals the detailed checks (row_codes), and the
+    detailed code names the first failing check of ROW_CHECKS in its order (EV-11)."""
+    fast = units_frame(frame_of(rows), PARAMS, 2026).collect()["_bad"].to_list()
+    codes = row_codes(frame_of(rows), PARAMS, 2026).collect()["_code"].to_list()
+    assert fast == [c != 0 for c in codes]
+    for (holder, *_rest), code in zip(rows, codes, strict=True):
+        if holder in ("", " H"):
+            assert code == 1

@@ -191,6 +191,11 @@ class _Lookup:
     kn: pl.Series
     kd: pl.Series
     red: pl.Series
+    #: For the fast path: ``kn × red`` for electricity (so that ``red`` is 1 there), else ``kn``.
+    kn_red: pl.Series
+    #: For the fast path: the highest accepted intensity (×10^6) of a fuel row — below the
+    #: comparator, and at most the RFNBO limit for rfnbo — and null for electricity.
+    ci_max: pl.Series
 
     def key(self) -> pl.Expr:
         key: pl.Expr = pl.lit(0, dtype=pl.UInt32)
@@ -225,7 +230,9 @@ def _lookup(params: ParameterSet, year: int) -> _Lookup:
         [*sorted(catalogue), None],
         [*_UNITS, None],
     ]
-    code, elec, rfnbo, kn, kd, red = [], [], [], [], [], []
+    fossil = int(params.get("ev.fossil_comparator", year).value * _SCALE)
+    rfnbo_max = int(params.get("ev.rfnbo_max_intensity", year).value * _SCALE)
+    code, elec, rfnbo, kn, kd, red, kn_red, ci_max = [], [], [], [], [], [], [], []
     for sector in domains[0]:
         for category in domains[1]:
             for fuel in domains[2]:
@@ -265,6 +272,9 @@ def _lookup(params: ParameterSet, year: int) -> _Lookup:
                     kn.append(None if factor is None else factor.numerator)
                     kd.append(None if factor is None else factor.denominator)
                     red.append(fixed)
+                    kn_red.append(kn[-1] if fixed is None or kn[-1] is None else kn[-1] * fixed)
+                    limit = min(fossil - 1, rfnbo_max) if category == "rfnbo" else fossil - 1
+                    ci_max.append(None if fuel == ELECTRICITY_FUEL else limit)
     enums = tuple(pl.Enum([v for v in d if v is not None]) for d in domains)
     return _Lookup(
         enums,  # type: ignore[arg-type]
@@ -274,27 +284,31 @@ def _lookup(params: ParameterSet, year: int) -> _Lookup:
         pl.Series(kn, dtype=pl.Int128),
         pl.Series(kd, dtype=pl.Int128),
         pl.Series(red, dtype=pl.Int128),
+        pl.Series(kn_red, dtype=pl.Int128),
+        pl.Series(ci_max, dtype=pl.Int128),
     )
 
 
-def _scaled(col: str, dtype: pl.DataType) -> pl.Expr:
-    """A number column as an Int128 scaled by 10^6, exactly (null where not a number).
+def _scaled(col: str, dtype: pl.DataType, *, wide: bool = False) -> pl.Expr:
+    """A number column as an Int64 (``wide``: Int128) scaled by 10^6, exactly; null where it is
+    not a number or too large for the type (both are refused by the row checks).
 
     Strings must match ``NUMBER_PATTERN`` (check 8/13); decimals have at most six decimals
     (checked when the file is opened); integers are taken as they are; floats are refused.
     """
     if isinstance(dtype, pl.Decimal):
-        return pl.col(col).cast(pl.Decimal(38, 6)).to_physical().cast(pl.Int128)
-    if dtype.is_integer():
-        return pl.col(col).cast(pl.Int128) * pl.lit(_SCALE, dtype=pl.Int128)
-    return (
-        pl.col(col)
-        .str.strip_chars()
-        .str.replace(",", ".", literal=True)
-        .cast(pl.Decimal(38, 6), strict=False)
-        .to_physical()
-        .cast(pl.Int128)
-    )
+        exact = pl.col(col).cast(pl.Decimal(38, 6)).to_physical()
+    elif dtype.is_integer():
+        exact = pl.col(col).cast(pl.Int128) * pl.lit(_SCALE, dtype=pl.Int128)
+    else:
+        exact = (
+            pl.col(col)
+            .str.strip_chars()
+            .str.replace(",", ".", literal=True)
+            .cast(pl.Decimal(38, 6), strict=False)
+            .to_physical()
+        )
+    return exact if wide else exact.cast(pl.Int64, strict=False)
 
 
 def _present(col: str, dtype: pl.DataType) -> pl.Expr:
@@ -316,8 +330,8 @@ def _staged(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFram
     look = _lookup(params, year)
     return frame.with_columns(
         _key=look.key(),
-        _q=_scaled("quantity", schema["quantity"]),
-        _ci=_scaled("ghg_intensity", schema["ghg_intensity"]),
+        _q=_scaled("quantity", schema["quantity"], wide=True),
+        _ci=_scaled("ghg_intensity", schema["ghg_intensity"], wide=True),
     ).with_columns(
         *(
             pl.lit(series).gather(pl.col("_key")).alias(name)
@@ -365,16 +379,46 @@ def assess_bookings(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.
     strings, decimals or integers). The result keeps the input columns and adds ``_bad`` (True
     where any check of ``ROW_CHECKS`` fails; ``row_codes`` says which) and ``units`` (Int64;
     meaningful only where ``_bad`` is False).
+
+    This is the fast path: the checks are folded into a few range tests over values looked up
+    per (sector, category, fuel, unit). ``row_codes`` evaluates them one by one; a test checks
+    that both flag the same rows.
     """
     schema = frame.collect_schema()
+    qt, ct = schema["quantity"], schema["ghg_intensity"]
     fossil = int(params.get("ev.fossil_comparator", year).value * _SCALE)
-    staged = _staged(frame, params, year)
-    bad = pl.any_horizontal(cond.fill_null(False) for _, cond in _checks(schema, params, year))
-    red = pl.coalesce(pl.col("_red"), pl.lit(fossil, dtype=pl.Int128) - pl.col("_ci"))
-    units = (pl.col("_q") * red * pl.col("_kn")) // (
-        pl.col("_kd") * pl.lit(_SCALE * _SCALE, dtype=pl.Int128)
+    look = _lookup(params, year)
+    staged = frame.with_columns(
+        _key=look.key(), _q=_scaled("quantity", qt), _ci=_scaled("ghg_intensity", ct)
+    ).with_columns(
+        _kn=pl.lit(look.kn_red.cast(pl.Int64)).gather(pl.col("_key")),
+        _kd=pl.lit(look.kd.cast(pl.Int128)).gather(pl.col("_key")),
+        _cimax=pl.lit(look.ci_max.cast(pl.Int64)).gather(pl.col("_key")),
     )
-    return staged.with_columns(_bad=bad, units=units.cast(pl.Int64)).drop(_STAGED)
+    q, ci, ci_max, kd = pl.col("_q"), pl.col("_ci"), pl.col("_cimax"), pl.col("_kd")
+    fuel_row = ci_max.is_not_null()  # valid combination of a fuel (not electricity)
+    elec_row = ci_max.is_null() & kd.is_not_null()  # valid combination of electricity
+    holder = pl.col("holder")
+    max_q = int(MAX_QUANTITY) * _SCALE - 1
+    conditions = [
+        ((holder.str.len_bytes() == 0) | holder.str.starts_with(" ")).fill_null(True),
+        kd.is_null(),  # checks 2–7
+        ~q.is_between(1, max_q).fill_null(False),  # checks 8–10
+        elec_row & _present("ghg_intensity", ct),  # check 11
+        fuel_row & ~ci.is_between(int(MIN_INTENSITY) * _SCALE, ci_max).fill_null(False),
+    ]
+    if qt == pl.Utf8:
+        conditions.append(~_well_formed("quantity", qt))
+    if ct == pl.Utf8:
+        conditions.append(fuel_row & ~_well_formed("ghg_intensity", ct))
+    # |ci| ≤ 1000 g/MJ and kn ≤ 10^12 keep ``multiplier × kn`` within Int64; the product with
+    # q (up to 10^18) is taken in Int128. Rows where that is not so are refused anyway.
+    multiplier = pl.when(fuel_row).then(pl.lit(fossil, dtype=pl.Int64) - ci).otherwise(1)
+    factor = (multiplier * pl.col("_kn")).cast(pl.Int128)
+    units = (q.cast(pl.Int128) * factor) // (kd * pl.lit(_SCALE * _SCALE, dtype=pl.Int128))
+    return staged.with_columns(_bad=pl.any_horizontal(conditions), units=units.cast(pl.Int64)).drop(
+        "_key", "_q", "_ci", "_kn", "_kd", "_cimax"
+    )
 
 
 def row_codes(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFrame:
