@@ -193,6 +193,8 @@ class _Lookup:
     red: pl.Series
     #: For the fast path: ``kn × red`` for electricity (so that ``red`` is 1 there), else ``kn``.
     kn_red: pl.Series
+    #: For the fast path: ``kd × 10^12`` (the scales of q and of the intensity).
+    kd_scaled: pl.Series
     #: For the fast path: the highest accepted intensity (×10^6) of a fuel row — below the
     #: comparator, and at most the RFNBO limit for rfnbo — and null for electricity.
     ci_max: pl.Series
@@ -285,6 +287,7 @@ def _lookup(params: ParameterSet, year: int) -> _Lookup:
         pl.Series(kd, dtype=pl.Int128),
         pl.Series(red, dtype=pl.Int128),
         pl.Series(kn_red, dtype=pl.Int128),
+        pl.Series([None if d is None else d * _SCALE * _SCALE for d in kd], dtype=pl.Int128),
         pl.Series(ci_max, dtype=pl.Int128),
     )
 
@@ -392,7 +395,7 @@ def assess_bookings(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.
         _key=look.key(), _q=_scaled("quantity", qt), _ci=_scaled("ghg_intensity", ct)
     ).with_columns(
         _kn=pl.lit(look.kn_red.cast(pl.Int64)).gather(pl.col("_key")),
-        _kd=pl.lit(look.kd.cast(pl.Int128)).gather(pl.col("_key")),
+        _kd=pl.lit(look.kd_scaled).gather(pl.col("_key")),
         _cimax=pl.lit(look.ci_max.cast(pl.Int64)).gather(pl.col("_key")),
     )
     q, ci, ci_max, kd = pl.col("_q"), pl.col("_ci"), pl.col("_cimax"), pl.col("_kd")
@@ -415,7 +418,7 @@ def assess_bookings(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.
     # q (up to 10^18) is taken in Int128. Rows where that is not so are refused anyway.
     multiplier = pl.when(fuel_row).then(pl.lit(fossil, dtype=pl.Int64) - ci).otherwise(1)
     factor = (multiplier * pl.col("_kn")).cast(pl.Int128)
-    units = (q.cast(pl.Int128) * factor) // (kd * pl.lit(_SCALE * _SCALE, dtype=pl.Int128))
+    units = (q.cast(pl.Int128) * factor) // kd  # kd here is kd × 10^12 (the two scales)
     return staged.with_columns(_bad=pl.any_horizontal(conditions), units=units.cast(pl.Int64)).drop(
         "_key", "_q", "_ci", "_kn", "_kd", "_cimax"
     )
