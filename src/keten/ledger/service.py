@@ -1,0 +1,433 @@
+"""Ledger operations. Every write is one transaction that
+
+* carries an idempotency key: a retry with the same key and content returns the first result
+  and changes nothing; the same key with other content is refused;
+* records a movement (actor, reason, time) whose postings each debit one account and credit
+  another;
+* keeps the materialised balances (no negative balance, holds within the balance — also
+  enforced by the database) and appends an audit event.
+
+Units are fungible within (unit type, vintage): a transfer of N units takes them from the
+holder's lots of that type and vintage in lot order, skipping units on hold. On PostgreSQL the
+balance rows are locked (``SELECT … FOR UPDATE``, in key order, so two transfers never deadlock
+or spend the same units); on SQLite every write transaction is ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from keten.core.errors import KetenError
+from keten.ledger import audit
+from keten.store.models import (
+    Account,
+    Balance,
+    Hold,
+    IdempotencyRecord,
+    Lot,
+    Movement,
+    Posting,
+)
+
+SYSTEM_ACCOUNTS = ("issuance", "surrender", "cancel")
+
+
+class LedgerError(KetenError):
+    """A request the ledger refuses (insufficient units, unknown account, reused key, ...)."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Line:
+    """``amount`` units of ``unit_type`` and ``vintage``."""
+
+    unit_type: str
+    vintage: int
+    amount: int
+
+
+class Ledger:
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], dt.datetime] = utcnow
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def _idempotent(
+        self,
+        key: str,
+        request: dict[str, Any],
+        apply: Callable[[Session], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Apply ``apply`` once per ``key``; a retry returns the stored result."""
+        if not key or len(key) > 200:
+            raise LedgerError("every write needs an idempotency key of 1–200 characters")
+        fingerprint = hashlib.sha256(
+            json.dumps(request, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        for _attempt in range(2):
+            try:
+                with self.transaction() as session:
+                    done = session.get(IdempotencyRecord, key)
+                    if done is not None:
+                        if done.fingerprint != fingerprint:
+                            raise LedgerError(
+                                f"idempotency key {key!r} was used for a different request"
+                            )
+                        result: dict[str, Any] = json.loads(done.result)
+                        return result
+                    stored = json.dumps(apply(session), default=str)
+                    session.add(
+                        IdempotencyRecord(
+                            key=key, fingerprint=fingerprint, result=stored, at=self.clock()
+                        )
+                    )
+                    session.flush()
+                    # The first answer and every retry's answer are the same JSON.
+                    first: dict[str, Any] = json.loads(stored)
+                    return first
+            except IntegrityError:
+                # A concurrent request with the same key won the race: read its result.
+                continue
+        raise LedgerError(f"request {key!r} could not be applied (conflict)")
+
+    def _movement(self, session: Session, kind: str, actor: str, reason: str, key: str) -> Movement:
+        if not actor.strip():
+            raise LedgerError("every movement needs an actor")
+        if not reason.strip():
+            raise LedgerError("every movement needs a reason")
+        m = Movement(kind=kind, actor=actor, reason=reason, at=self.clock(), request_key=key)
+        session.add(m)
+        session.flush()
+        return m
+
+    # ------------------------------------------------------------------ accounts
+
+    def ensure_system_accounts(self) -> None:
+        with self.transaction() as session:
+            for kind in SYSTEM_ACCOUNTS:
+                if session.execute(select(Account).where(Account.name == f"system:{kind}")).first():
+                    continue
+                session.add(Account(name=f"system:{kind}", kind=kind, owner=None))
+
+    def open_account(self, name: str, owner: str, *, actor: str, key: str) -> int:
+        def apply(session: Session) -> dict[str, Any]:
+            if session.execute(select(Account).where(Account.name == name)).first():
+                raise LedgerError(f"account {name!r} exists already")
+            acc = Account(name=name, kind="holding", owner=owner)
+            session.add(acc)
+            session.flush()
+            audit.append(
+                session,
+                at=self.clock(),
+                actor=actor,
+                action="account.open",
+                subject=name,
+                payload={"owner": owner},
+            )
+            return {"account_id": acc.id}
+
+        return int(
+            self._idempotent(key, {"op": "open", "name": name, "owner": owner}, apply)["account_id"]
+        )
+
+    @staticmethod
+    def account_id(session: Session, name: str) -> int:
+        acc = session.execute(select(Account.id).where(Account.name == name)).scalar_one_or_none()
+        if acc is None:
+            raise LedgerError(f"unknown account {name!r}")
+        return int(acc)
+
+    @staticmethod
+    def _system(session: Session, kind: str) -> int:
+        acc = session.execute(
+            select(Account.id).where(Account.name == f"system:{kind}")
+        ).scalar_one_or_none()
+        if acc is None:
+            raise LedgerError("the ledger is not initialised (system accounts missing)")
+        return int(acc)
+
+    # ------------------------------------------------------------------ writes
+
+    def issue(
+        self,
+        account: str,
+        unit_type: str,
+        vintage: int,
+        amount: int,
+        *,
+        origin: str,
+        actor: str,
+        reason: str,
+        key: str,
+    ) -> int:
+        """Create ``amount`` units in a new lot on ``account``; returns the lot id."""
+        if amount <= 0:
+            raise LedgerError(f"amount must be positive, got {amount}")
+        request = {
+            "op": "issue",
+            "account": account,
+            "type": unit_type,
+            "vintage": vintage,
+            "amount": amount,
+            "origin": origin,
+        }
+
+        def apply(session: Session) -> dict[str, Any]:
+            acc = self.account_id(session, account)
+            if session.execute(select(Lot.id).where(Lot.origin == origin)).first():
+                raise LedgerError(f"units from {origin!r} were created already")
+            lot = Lot(unit_type=unit_type, vintage=vintage, origin=origin, created=amount)
+            session.add(lot)
+            session.flush()
+            m = self._movement(session, "issue", actor, reason, key)
+            session.add(
+                Posting(
+                    movement_id=m.id,
+                    lot_id=lot.id,
+                    debit_id=self._system(session, "issuance"),
+                    credit_id=acc,
+                    amount=amount,
+                )
+            )
+            session.add(Balance(account_id=acc, lot_id=lot.id, amount=amount, held=0))
+            audit.append(
+                session,
+                at=m.at,
+                actor=actor,
+                action="units.issue",
+                subject=account,
+                payload={**request, "lot": lot.id, "movement": m.id, "reason": reason},
+            )
+            return {"lot_id": lot.id, "movement_id": m.id}
+
+        return int(self._idempotent(key, request, apply)["lot_id"])
+
+    def _take(
+        self, session: Session, account_id: int, lines: Sequence[Line]
+    ) -> list[tuple[int, int]]:
+        """Lock and take ``lines`` from an account: [(lot_id, amount)], lots in id order."""
+        taken: list[tuple[int, int]] = []
+        for line in lines:
+            if line.amount <= 0:
+                raise LedgerError(f"amount must be positive, got {line.amount}")
+            rows = (
+                session.execute(
+                    select(Balance)
+                    .join(Lot, Lot.id == Balance.lot_id)
+                    .where(
+                        Balance.account_id == account_id,
+                        Lot.unit_type == line.unit_type,
+                        Lot.vintage == line.vintage,
+                        Balance.amount > Balance.held,
+                    )
+                    .order_by(Balance.lot_id)
+                    .with_for_update(of=Balance)
+                )
+                .scalars()
+                .all()
+            )
+            need = line.amount
+            for bal in rows:
+                if need == 0:
+                    break
+                use = min(need, bal.amount - bal.held)
+                bal.amount -= use
+                need -= use
+                taken.append((bal.lot_id, use))
+            if need:
+                have = line.amount - need
+                raise LedgerError(
+                    f"not enough {line.unit_type} {line.vintage} units available: "
+                    f"asked {line.amount}, free {have}"
+                )
+        return taken
+
+    def _credit(self, session: Session, account_id: int, lot_id: int, amount: int) -> None:
+        bal = session.execute(
+            select(Balance)
+            .where(Balance.account_id == account_id, Balance.lot_id == lot_id)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if bal is None:
+            session.add(Balance(account_id=account_id, lot_id=lot_id, amount=amount, held=0))
+            session.flush()
+        else:
+            bal.amount += amount
+
+    def move(
+        self,
+        kind: str,
+        source: str,
+        target: str | None,
+        lines: Sequence[Line],
+        *,
+        actor: str,
+        reason: str,
+        key: str,
+    ) -> dict[str, Any]:
+        """Transfer (``target`` a holding account), surrender or cancel (``target`` None)."""
+        if kind not in ("transfer", "surrender", "cancel", "correction"):
+            raise LedgerError(f"unknown movement kind {kind!r}")
+        if kind in ("transfer", "correction") and target is None:
+            raise LedgerError(f"a {kind} needs a target account")
+        if target == source:
+            raise LedgerError("source and target are the same account")
+        request = {
+            "op": kind,
+            "source": source,
+            "target": target,
+            "lines": [(ln.unit_type, ln.vintage, ln.amount) for ln in lines],
+        }
+
+        def apply(session: Session) -> dict[str, Any]:
+            src = self.account_id(session, source)
+            dst = (
+                self.account_id(session, target)
+                if target is not None
+                else self._system(session, kind)
+            )
+            m = self._movement(session, kind, actor, reason, key)
+            taken = self._take(session, src, lines)
+            for lot_id, amount in taken:
+                session.add(
+                    Posting(
+                        movement_id=m.id, lot_id=lot_id, debit_id=src, credit_id=dst, amount=amount
+                    )
+                )
+                if target is not None:
+                    self._credit(session, dst, lot_id, amount)
+            session.flush()
+            audit.append(
+                session,
+                at=m.at,
+                actor=actor,
+                action=f"units.{kind}",
+                subject=source,
+                payload={**request, "movement": m.id, "lots": taken, "reason": reason},
+            )
+            return {"movement_id": m.id, "lots": taken}
+
+        return self._idempotent(key, request, apply)
+
+    def hold(
+        self, account: str, lot_id: int, amount: int, *, actor: str, reason: str, key: str
+    ) -> int:
+        """Put ``amount`` units of a lot on hold: they cannot move until released."""
+        request = {"op": "hold", "account": account, "lot": lot_id, "amount": amount}
+
+        def apply(session: Session) -> dict[str, Any]:
+            if amount <= 0:
+                raise LedgerError(f"amount must be positive, got {amount}")
+            if not reason.strip():
+                raise LedgerError("a hold needs a reason")
+            acc = self.account_id(session, account)
+            bal = session.execute(
+                select(Balance)
+                .where(Balance.account_id == acc, Balance.lot_id == lot_id)
+                .with_for_update()
+            ).scalar_one_or_none()
+            free = 0 if bal is None else bal.amount - bal.held
+            if bal is None or free < amount:
+                raise LedgerError(f"cannot hold {amount} units of lot {lot_id}: {free} free")
+            bal.held += amount
+            h = Hold(
+                account_id=acc,
+                lot_id=lot_id,
+                amount=amount,
+                reason=reason,
+                placed_by=actor,
+                placed_at=self.clock(),
+            )
+            session.add(h)
+            session.flush()
+            audit.append(
+                session,
+                at=h.placed_at,
+                actor=actor,
+                action="units.hold",
+                subject=account,
+                payload={**request, "hold": h.id, "reason": reason},
+            )
+            return {"hold_id": h.id}
+
+        return int(self._idempotent(key, request, apply)["hold_id"])
+
+    def release(self, hold_id: int, *, actor: str, reason: str, key: str) -> None:
+        request = {"op": "release", "hold": hold_id}
+
+        def apply(session: Session) -> dict[str, Any]:
+            h = session.execute(
+                select(Hold).where(Hold.id == hold_id).with_for_update()
+            ).scalar_one_or_none()
+            if h is None:
+                raise LedgerError(f"unknown hold {hold_id}")
+            if h.released_at is not None:
+                raise LedgerError(f"hold {hold_id} was released already")
+            bal = session.execute(
+                select(Balance)
+                .where(Balance.account_id == h.account_id, Balance.lot_id == h.lot_id)
+                .with_for_update()
+            ).scalar_one()
+            bal.held -= h.amount
+            h.released_by, h.released_at = actor, self.clock()
+            audit.append(
+                session,
+                at=h.released_at,
+                actor=actor,
+                action="units.release",
+                subject=str(hold_id),
+                payload={**request, "reason": reason},
+            )
+            return {"hold_id": hold_id}
+
+        self._idempotent(key, request, apply)
+
+    # ------------------------------------------------------------------ reads
+
+    def balances(
+        self, account: str, as_of: dt.datetime | None = None
+    ) -> dict[tuple[str, int], int]:
+        """Units per (unit type, vintage) on ``account``: now, or at ``as_of`` (from postings)."""
+        with self.sessions() as session:
+            acc = self.account_id(session, account)
+            if as_of is None:
+                rows = session.execute(
+                    select(Lot.unit_type, Lot.vintage, func.sum(Balance.amount))
+                    .join(Lot, Lot.id == Balance.lot_id)
+                    .where(Balance.account_id == acc)
+                    .group_by(Lot.unit_type, Lot.vintage)
+                ).all()
+                return {(t, v): int(n) for t, v, n in rows if n}
+            out: dict[tuple[str, int], int] = {}
+            for col, sign in ((Posting.credit_id, 1), (Posting.debit_id, -1)):
+                rows = session.execute(
+                    select(Lot.unit_type, Lot.vintage, func.sum(Posting.amount))
+                    .join(Lot, Lot.id == Posting.lot_id)
+                    .join(Movement, Movement.id == Posting.movement_id)
+                    .where(col == acc, Movement.at <= as_of)
+                    .group_by(Lot.unit_type, Lot.vintage)
+                ).all()
+                for t, v, n in rows:
+                    out[(t, v)] = out.get((t, v), 0) + sign * int(n)
+            return {k: v for k, v in out.items() if v}

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the engine (SQLite by default, PostgreSQL by URL), migrations."""

@@ -1,0 +1,155 @@
+"""Tables of the unit ledger (domain-agnostic) and its audit log.
+
+Invariants the database enforces itself: no negative holding balance, holds within the balance,
+positive posting amounts, unique idempotency keys, an append-only audit log (triggers in the
+migration). ``keten.ledger.verify`` checks the rest (conservation per lot, balances equal the
+postings, the audit hash chain).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ACCOUNT_KINDS = ("holding", "issuance", "surrender", "cancel")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    """A place units can be: a holder's holding account, or a system account (issuance: where
+    units come from; surrender and cancel: where they end)."""
+
+    __tablename__ = "ledger_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[str | None] = mapped_column(String(200), index=True)
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('holding', 'issuance', 'surrender', 'cancel')", name="ck_account_kind"
+        ),
+    )
+
+
+class Lot(Base):
+    """Units of one type and vintage created by one origin (e.g. a booking)."""
+
+    __tablename__ = "ledger_lot"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_type: Mapped[str] = mapped_column(String(100), index=True)
+    vintage: Mapped[int] = mapped_column(Integer, index=True)
+    origin: Mapped[str] = mapped_column(String(200), unique=True)
+    created: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (CheckConstraint("created > 0", name="ck_lot_created_positive"),)
+
+
+class Balance(Base):
+    """Units of a lot on a holding account; ``held`` of them are on hold."""
+
+    __tablename__ = "ledger_balance"
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("ledger_lot.id"), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    held: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="ck_balance_not_negative"),
+        CheckConstraint("held >= 0 AND held <= amount", name="ck_balance_held_within"),
+        Index("ix_balance_lot", "lot_id"),
+    )
+
+
+class Movement(Base):
+    """One applied request: who, why, when; its postings move units."""
+
+    __tablename__ = "ledger_movement"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    request_key: Mapped[str] = mapped_column(String(200), unique=True)
+    __table_args__ = (
+        CheckConstraint("length(actor) > 0", name="ck_movement_actor"),
+        CheckConstraint("length(reason) > 0", name="ck_movement_reason"),
+    )
+
+
+class Posting(Base):
+    """Double entry: ``amount`` units of a lot leave ``debit`` and arrive on ``credit``."""
+
+    __tablename__ = "ledger_posting"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    movement_id: Mapped[int] = mapped_column(ForeignKey("ledger_movement.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("ledger_lot.id"), index=True)
+    debit_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    credit_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_posting_positive"),
+        CheckConstraint("debit_id <> credit_id", name="ck_posting_two_places"),
+    )
+
+
+class Hold(Base):
+    """Units of a lot on an account that may not move until released."""
+
+    __tablename__ = "ledger_hold"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("ledger_lot.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(200))
+    placed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    released_by: Mapped[str | None] = mapped_column(String(200))
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("amount > 0", name="ck_hold_positive"),)
+
+
+class IdempotencyRecord(Base):
+    """A write request already applied: its key, a fingerprint of its content, its result."""
+
+    __tablename__ = "ledger_idempotency"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditHead(Base):
+    """The newest audit event (one row): appenders lock it, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained log: ``hash = sha256(prev_hash + canonical event)``."""
+
+    __tablename__ = "audit_event"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_prev"),)
