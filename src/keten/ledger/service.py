@@ -73,13 +73,14 @@ class Ledger:
         with self.sessions() as session, session.begin():
             yield session
 
-    def _idempotent(
+    def run(
         self,
         key: str,
         request: dict[str, Any],
         apply: Callable[[Session], dict[str, Any]],
     ) -> dict[str, Any]:
-        """Apply ``apply`` once per ``key``; a retry returns the stored result."""
+        """One write transaction, applied once per ``key``: a retry with the same request returns
+        the stored result and changes nothing; the same key with another request is refused."""
         if not key or len(key) > 200:
             raise LedgerError("every write needs an idempotency key of 1–200 characters")
         fingerprint = hashlib.sha256(
@@ -147,9 +148,7 @@ class Ledger:
             )
             return {"account_id": acc.id}
 
-        return int(
-            self._idempotent(key, {"op": "open", "name": name, "owner": owner}, apply)["account_id"]
-        )
+        return int(self.run(key, {"op": "open", "name": name, "owner": owner}, apply)["account_id"])
 
     @staticmethod
     def account_id(session: Session, name: str) -> int:
@@ -182,8 +181,6 @@ class Ledger:
         key: str,
     ) -> int:
         """Create ``amount`` units in a new lot on ``account``; returns the lot id."""
-        if amount <= 0:
-            raise LedgerError(f"amount must be positive, got {amount}")
         request = {
             "op": "issue",
             "account": account,
@@ -194,34 +191,70 @@ class Ledger:
         }
 
         def apply(session: Session) -> dict[str, Any]:
-            acc = self.account_id(session, account)
-            if session.execute(select(Lot.id).where(Lot.origin == origin)).first():
-                raise LedgerError(f"units from {origin!r} were created already")
-            lot = Lot(unit_type=unit_type, vintage=vintage, origin=origin, created=amount)
-            session.add(lot)
-            session.flush()
-            m = self._movement(session, "issue", actor, reason, key)
-            session.add(
-                Posting(
-                    movement_id=m.id,
-                    lot_id=lot.id,
-                    debit_id=self._system(session, "issuance"),
-                    credit_id=acc,
-                    amount=amount,
-                )
-            )
-            session.add(Balance(account_id=acc, lot_id=lot.id, amount=amount, held=0))
-            audit.append(
+            return self.issue_in(
                 session,
-                at=m.at,
+                account,
+                unit_type,
+                vintage,
+                amount,
+                origin=origin,
                 actor=actor,
-                action="units.issue",
-                subject=account,
-                payload={**request, "lot": lot.id, "movement": m.id, "reason": reason},
+                reason=reason,
+                key=key,
             )
-            return {"lot_id": lot.id, "movement_id": m.id}
 
-        return int(self._idempotent(key, request, apply)["lot_id"])
+        return int(self.run(key, request, apply)["lot_id"])
+
+    def issue_in(
+        self,
+        session: Session,
+        account: str,
+        unit_type: str,
+        vintage: int,
+        amount: int,
+        *,
+        origin: str,
+        actor: str,
+        reason: str,
+        key: str,
+    ) -> dict[str, Any]:
+        """``issue`` inside the caller's transaction (no idempotency record of its own)."""
+        if amount <= 0:
+            raise LedgerError(f"amount must be positive, got {amount}")
+        acc = self.account_id(session, account)
+        if session.execute(select(Lot.id).where(Lot.origin == origin)).first():
+            raise LedgerError(f"units from {origin!r} were created already")
+        lot = Lot(unit_type=unit_type, vintage=vintage, origin=origin, created=amount)
+        session.add(lot)
+        session.flush()
+        m = self._movement(session, "issue", actor, reason, key)
+        session.add(
+            Posting(
+                movement_id=m.id,
+                lot_id=lot.id,
+                debit_id=self._system(session, "issuance"),
+                credit_id=acc,
+                amount=amount,
+            )
+        )
+        session.add(Balance(account_id=acc, lot_id=lot.id, amount=amount, held=0))
+        audit.append(
+            session,
+            at=m.at,
+            actor=actor,
+            action="units.issue",
+            subject=account,
+            payload={
+                "type": unit_type,
+                "vintage": vintage,
+                "amount": amount,
+                "origin": origin,
+                "lot": lot.id,
+                "movement": m.id,
+                "reason": reason,
+            },
+        )
+        return {"lot_id": lot.id, "movement_id": m.id}
 
     def _take(
         self, session: Session, account_id: int, lines: Sequence[Line]
@@ -287,12 +320,6 @@ class Ledger:
         key: str,
     ) -> dict[str, Any]:
         """Transfer (``target`` a holding account), surrender or cancel (``target`` None)."""
-        if kind not in ("transfer", "surrender", "cancel", "correction"):
-            raise LedgerError(f"unknown movement kind {kind!r}")
-        if kind in ("transfer", "correction") and target is None:
-            raise LedgerError(f"a {kind} needs a target account")
-        if target == source:
-            raise LedgerError("source and target are the same account")
         request = {
             "op": kind,
             "source": source,
@@ -301,34 +328,61 @@ class Ledger:
         }
 
         def apply(session: Session) -> dict[str, Any]:
-            src = self.account_id(session, source)
-            dst = (
-                self.account_id(session, target)
-                if target is not None
-                else self._system(session, kind)
+            return self.move_in(
+                session, kind, source, target, lines, actor=actor, reason=reason, key=key
             )
-            m = self._movement(session, kind, actor, reason, key)
-            taken = self._take(session, src, lines)
-            for lot_id, amount in taken:
-                session.add(
-                    Posting(
-                        movement_id=m.id, lot_id=lot_id, debit_id=src, credit_id=dst, amount=amount
-                    )
-                )
-                if target is not None:
-                    self._credit(session, dst, lot_id, amount)
-            session.flush()
-            audit.append(
-                session,
-                at=m.at,
-                actor=actor,
-                action=f"units.{kind}",
-                subject=source,
-                payload={**request, "movement": m.id, "lots": taken, "reason": reason},
-            )
-            return {"movement_id": m.id, "lots": taken}
 
-        return self._idempotent(key, request, apply)
+        return self.run(key, request, apply)
+
+    def move_in(
+        self,
+        session: Session,
+        kind: str,
+        source: str,
+        target: str | None,
+        lines: Sequence[Line],
+        *,
+        actor: str,
+        reason: str,
+        key: str,
+    ) -> dict[str, Any]:
+        """``move`` inside the caller's transaction."""
+        if kind not in ("transfer", "surrender", "cancel"):
+            raise LedgerError(f"unknown movement kind {kind!r}")
+        if kind == "transfer" and target is None:
+            raise LedgerError("a transfer needs a target account")
+        if target == source:
+            raise LedgerError("source and target are the same account")
+        if not lines:
+            raise LedgerError("nothing to move")
+        src = self.account_id(session, source)
+        dst = (
+            self.account_id(session, target) if target is not None else self._system(session, kind)
+        )
+        m = self._movement(session, kind, actor, reason, key)
+        taken = self._take(session, src, lines)
+        for lot_id, amount in taken:
+            session.add(
+                Posting(movement_id=m.id, lot_id=lot_id, debit_id=src, credit_id=dst, amount=amount)
+            )
+            if target is not None:
+                self._credit(session, dst, lot_id, amount)
+        session.flush()
+        audit.append(
+            session,
+            at=m.at,
+            actor=actor,
+            action=f"units.{kind}",
+            subject=source,
+            payload={
+                "target": target,
+                "lines": [(ln.unit_type, ln.vintage, ln.amount) for ln in lines],
+                "movement": m.id,
+                "lots": taken,
+                "reason": reason,
+            },
+        )
+        return {"movement_id": m.id, "lots": [list(t) for t in taken]}
 
     def hold(
         self, account: str, lot_id: int, amount: int, *, actor: str, reason: str, key: str
@@ -337,71 +391,91 @@ class Ledger:
         request = {"op": "hold", "account": account, "lot": lot_id, "amount": amount}
 
         def apply(session: Session) -> dict[str, Any]:
-            if amount <= 0:
-                raise LedgerError(f"amount must be positive, got {amount}")
-            if not reason.strip():
-                raise LedgerError("a hold needs a reason")
-            acc = self.account_id(session, account)
-            bal = session.execute(
-                select(Balance)
-                .where(Balance.account_id == acc, Balance.lot_id == lot_id)
-                .with_for_update()
-            ).scalar_one_or_none()
-            free = 0 if bal is None else bal.amount - bal.held
-            if bal is None or free < amount:
-                raise LedgerError(f"cannot hold {amount} units of lot {lot_id}: {free} free")
-            bal.held += amount
-            h = Hold(
-                account_id=acc,
-                lot_id=lot_id,
-                amount=amount,
-                reason=reason,
-                placed_by=actor,
-                placed_at=self.clock(),
-            )
-            session.add(h)
-            session.flush()
-            audit.append(
-                session,
-                at=h.placed_at,
-                actor=actor,
-                action="units.hold",
-                subject=account,
-                payload={**request, "hold": h.id, "reason": reason},
-            )
-            return {"hold_id": h.id}
+            return {
+                "hold_id": self.hold_in(
+                    session, account, lot_id, amount, actor=actor, reason=reason
+                )
+            }
 
-        return int(self._idempotent(key, request, apply)["hold_id"])
+        return int(self.run(key, request, apply)["hold_id"])
+
+    def hold_in(
+        self, session: Session, account: str, lot_id: int, amount: int, *, actor: str, reason: str
+    ) -> int:
+        if amount <= 0:
+            raise LedgerError(f"amount must be positive, got {amount}")
+        if not reason.strip():
+            raise LedgerError("a hold needs a reason")
+        acc = self.account_id(session, account)
+        bal = session.execute(
+            select(Balance)
+            .where(Balance.account_id == acc, Balance.lot_id == lot_id)
+            .with_for_update()
+        ).scalar_one_or_none()
+        free = 0 if bal is None else bal.amount - bal.held
+        if bal is None or free < amount:
+            raise LedgerError(f"cannot hold {amount} units of lot {lot_id}: {free} free")
+        bal.held += amount
+        h = Hold(
+            account_id=acc,
+            lot_id=lot_id,
+            amount=amount,
+            reason=reason,
+            placed_by=actor,
+            placed_at=self.clock(),
+        )
+        session.add(h)
+        session.flush()
+        audit.append(
+            session,
+            at=h.placed_at,
+            actor=actor,
+            action="units.hold",
+            subject=account,
+            payload={"lot": lot_id, "amount": amount, "hold": h.id, "reason": reason},
+        )
+        return h.id
 
     def release(self, hold_id: int, *, actor: str, reason: str, key: str) -> None:
-        request = {"op": "release", "hold": hold_id}
-
         def apply(session: Session) -> dict[str, Any]:
-            h = session.execute(
-                select(Hold).where(Hold.id == hold_id).with_for_update()
-            ).scalar_one_or_none()
-            if h is None:
-                raise LedgerError(f"unknown hold {hold_id}")
-            if h.released_at is not None:
-                raise LedgerError(f"hold {hold_id} was released already")
-            bal = session.execute(
-                select(Balance)
-                .where(Balance.account_id == h.account_id, Balance.lot_id == h.lot_id)
-                .with_for_update()
-            ).scalar_one()
-            bal.held -= h.amount
-            h.released_by, h.released_at = actor, self.clock()
-            audit.append(
-                session,
-                at=h.released_at,
-                actor=actor,
-                action="units.release",
-                subject=str(hold_id),
-                payload={**request, "reason": reason},
-            )
+            self.release_in(session, hold_id, actor=actor, reason=reason)
             return {"hold_id": hold_id}
 
-        self._idempotent(key, request, apply)
+        self.run(key, {"op": "release", "hold": hold_id}, apply)
+
+    def release_in(self, session: Session, hold_id: int, *, actor: str, reason: str) -> None:
+        h = session.execute(
+            select(Hold).where(Hold.id == hold_id).with_for_update()
+        ).scalar_one_or_none()
+        if h is None:
+            raise LedgerError(f"unknown hold {hold_id}")
+        if h.released_at is not None:
+            raise LedgerError(f"hold {hold_id} was released already")
+        bal = session.execute(
+            select(Balance)
+            .where(Balance.account_id == h.account_id, Balance.lot_id == h.lot_id)
+            .with_for_update()
+        ).scalar_one()
+        bal.held -= h.amount
+        h.released_by, h.released_at = actor, self.clock()
+        audit.append(
+            session,
+            at=h.released_at,
+            actor=actor,
+            action="units.release",
+            subject=str(hold_id),
+            payload={"hold": hold_id, "reason": reason},
+        )
+
+    def lot_positions(self, session: Session, lot_id: int) -> list[tuple[str, int, int]]:
+        """Where a lot's units are now: [(account name, amount, held)] on holding accounts."""
+        rows = session.execute(
+            select(Account.name, Balance.amount, Balance.held)
+            .join(Account, Account.id == Balance.account_id)
+            .where(Balance.lot_id == lot_id, Balance.amount > 0)
+            .order_by(Account.name)
+        ).all()
+        return [(str(n), int(a), int(h)) for n, a, h in rows]
 
     # ------------------------------------------------------------------ reads
 

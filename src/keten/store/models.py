@@ -153,3 +153,112 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_prev"),)
+
+
+# --------------------------------------------------------------------------- register (EV)
+
+ROLES = ("rekeningbevoegde", "fiatteur", "verificateur", "toezichthouder")
+
+
+class Holder(Base):
+    """A company in the register (rekeninghouder) with its facilities."""
+
+    __tablename__ = "reg_holder"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    can_book: Mapped[bool] = mapped_column(default=False)  # inboekfaciliteit
+    has_obligation: Mapped[bool] = mapped_column(default=False)  # verplichting
+    can_transfer: Mapped[bool] = mapped_column(default=True)  # overboekfaciliteit
+    is_service_provider: Mapped[bool] = mapped_column(default=False)  # inboekdienstverlener
+    account: Mapped[str] = mapped_column(String(200), unique=True)  # ledger account name
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A person: a holder's rekeningbevoegde or fiatteur, a verificateur, or the toezichthouder."""
+
+    __tablename__ = "reg_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("reg_holder.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('rekeningbevoegde', 'fiatteur', 'verificateur', 'toezichthouder')",
+            name="ck_user_role",
+        ),
+    )
+
+
+class Booking(Base):
+    """An inboeking: proposed by one user, effective (units created) when another approves."""
+
+    __tablename__ = "reg_booking"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("reg_holder.id"), index=True)
+    proof_ref: Mapped[str] = mapped_column(String(200), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    sector: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(20))
+    fuel: Mapped[str] = mapped_column(String(50))
+    quantity: Mapped[str] = mapped_column(String(40))  # exact decimal as text
+    unit: Mapped[str] = mapped_column(String(10))
+    ghg_intensity: Mapped[str | None] = mapped_column(String(40))
+    units: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("reg_user.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("reg_user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_lot.id"))
+    verification: Mapped[str] = mapped_column(String(20), default="unverified")
+    verifier_id: Mapped[int | None] = mapped_column(ForeignKey("reg_user.id"))
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed', 'approved', 'rejected', 'withdrawn')", name="ck_booking_status"
+        ),
+        CheckConstraint("units >= 0", name="ck_booking_units"),
+    )
+
+
+class Transfer(Base):
+    """An overboeking between holders: proposed, then approved by another user (four eyes)."""
+
+    __tablename__ = "reg_transfer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_holder_id: Mapped[int] = mapped_column(ForeignKey("reg_holder.id"), index=True)
+    to_holder_id: Mapped[int] = mapped_column(ForeignKey("reg_holder.id"), index=True)
+    lines: Mapped[str] = mapped_column(Text)  # JSON [[unit_type, vintage, amount], ...]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("reg_user.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("reg_user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed', 'approved', 'rejected', 'withdrawn')", name="ck_transfer_status"
+        ),
+        CheckConstraint("from_holder_id <> to_holder_id", name="ck_transfer_two_holders"),
+    )
+
+
+class Delivery(Base):
+    """A registered delivery (opvoer levering) of one month, sector and fuel."""
+
+    __tablename__ = "reg_delivery"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder_id: Mapped[int] = mapped_column(ForeignKey("reg_holder.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    month: Mapped[int] = mapped_column(Integer)
+    sector: Mapped[str] = mapped_column(String(20))
+    fuel: Mapped[str] = mapped_column(String(50))
+    quantity: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str] = mapped_column(String(10))
+    registered_by: Mapped[int] = mapped_column(ForeignKey("reg_user.id"))
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (CheckConstraint("month BETWEEN 1 AND 12", name="ck_delivery_month"),)
