@@ -158,6 +158,11 @@ class Ledger:
         return int(acc)
 
     @staticmethod
+    def account_id_or_none(session: Session, name: str) -> int | None:
+        acc = session.execute(select(Account.id).where(Account.name == name)).scalar_one_or_none()
+        return None if acc is None else int(acc)
+
+    @staticmethod
     def _system(session: Session, kind: str) -> int:
         acc = session.execute(
             select(Account.id).where(Account.name == f"system:{kind}")

@@ -1,0 +1,706 @@
+"""Register workflows (names from the NEa practice). Every write:
+
+* is authorised here, server-side, from the acting user's role and holder;
+* carries an idempotency key and is one transaction (``Ledger.run``): a retry applies nothing;
+* is written to the hash-chained audit log.
+
+Four-eyes principle: a booking or transfer proposed by one user (rekeningbevoegde or fiatteur)
+takes effect only when a *different* user of the same holder with the role fiatteur approves it.
+Proposals can be withdrawn (by a user of the holder) or rejected (by a fiatteur).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keten.core.errors import KetenError
+from keten.core.params import ParameterSet
+from keten.core.quantity import parse_number
+from keten.core.trace import Trace
+from keten.ev.model import Booking as BookingRecord
+from keten.ev.model import Delivery as DeliveryRecord
+from keten.ev.obligation import Obligation, obligations
+from keten.ev.units import units_for_booking
+from keten.ledger import audit
+from keten.ledger.service import Ledger, LedgerError, Line
+from keten.store.models import ROLES, Account, Booking, Delivery, Holder, Transfer, User
+
+_HASHER = PasswordHasher()
+
+
+class AuthError(KetenError):
+    """Wrong credentials, or a user acting outside its role or holder."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    username: str
+    role: str
+    holder_id: int | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.username} ({self.role})"
+
+
+@dataclass(frozen=True)
+class BookingInput:
+    proof_ref: str  # PoS / Union Database id, unique across the register
+    year: int
+    sector: str
+    category: str
+    fuel: str
+    quantity: str
+    unit: str
+    ghg_intensity: str | None
+
+
+def unit_type(origin_sector: str, category: str) -> str:
+    return f"{origin_sector}/{category}"
+
+
+class Registry:
+    def __init__(
+        self,
+        ledger: Ledger,
+        params: ParameterSet,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.params = params
+        self.clock = clock or ledger.clock
+
+    # ------------------------------------------------------------------ set-up
+
+    def init(self) -> None:
+        self.ledger.ensure_system_accounts()
+
+    def create_holder(
+        self,
+        name: str,
+        *,
+        can_book: bool = False,
+        has_obligation: bool = False,
+        can_transfer: bool = True,
+        is_service_provider: bool = False,
+        actor: str,
+        key: str,
+    ) -> int:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise KetenError("a holder needs a name of 1–200 characters")
+        request = {
+            "op": "create_holder",
+            "name": name,
+            "book": can_book,
+            "obligation": has_obligation,
+            "transfer": can_transfer,
+            "service_provider": is_service_provider,
+        }
+
+        def apply(s: Session) -> dict[str, Any]:
+            if s.execute(select(Holder.id).where(Holder.name == name)).first():
+                raise KetenError(f"holder {name!r} exists already")
+            account = f"holder:{name}"
+            if Ledger.account_id_or_none(s, account) is None:
+                s.add(Account(name=account, kind="holding", owner=name))
+            h = Holder(
+                name=name,
+                can_book=can_book,
+                has_obligation=has_obligation,
+                can_transfer=can_transfer,
+                is_service_provider=is_service_provider,
+                account=account,
+                created_at=self.clock(),
+            )
+            s.add(h)
+            s.flush()
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor,
+                action="holder.create",
+                subject=name,
+                payload=request,
+            )
+            return {"holder_id": h.id}
+
+        return int(self.ledger.run(key, request, apply)["holder_id"])
+
+    def create_user(
+        self, username: str, password: str, role: str, holder: str | None, *, actor: str, key: str
+    ) -> int:
+        username = username.strip()
+        if not username or len(username) > 100:
+            raise KetenError("a username has 1–100 characters")
+        if role not in ROLES:
+            raise KetenError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        if len(password) < 12:
+            raise KetenError("a password has at least 12 characters")
+        if role in ("rekeningbevoegde", "fiatteur") and holder is None:
+            raise KetenError(f"a {role} belongs to a holder")
+        if role in ("verificateur", "toezichthouder") and holder is not None:
+            raise KetenError(f"a {role} does not belong to a holder")
+        request = {"op": "create_user", "username": username, "role": role, "holder": holder}
+
+        def apply(s: Session) -> dict[str, Any]:
+            if s.execute(select(User.id).where(User.username == username)).first():
+                raise KetenError(f"user {username!r} exists already")
+            holder_id = self._holder_id(s, holder) if holder is not None else None
+            u = User(
+                username=username,
+                password_hash=_HASHER.hash(password),
+                role=role,
+                holder_id=holder_id,
+                active=True,
+                created_at=self.clock(),
+            )
+            s.add(u)
+            s.flush()
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor,
+                action="user.create",
+                subject=username,
+                payload=request,
+            )
+            return {"user_id": u.id}
+
+        return int(self.ledger.run(key, request, apply)["user_id"])
+
+    def login(self, username: str, password: str) -> Actor:
+        with self.ledger.sessions() as s:
+            u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
+            if u is None or not u.active:
+                _HASHER.hash(password)  # same work whether or not the user exists
+                raise AuthError("unknown user or wrong password")
+            try:
+                _HASHER.verify(u.password_hash, password)
+            except VerificationError:
+                raise AuthError("unknown user or wrong password") from None
+            return Actor(u.id, u.username, u.role, u.holder_id)
+
+    @staticmethod
+    def _holder_id(s: Session, name: str) -> int:
+        hid = s.execute(select(Holder.id).where(Holder.name == name)).scalar_one_or_none()
+        if hid is None:
+            raise KetenError(f"unknown holder {name!r}")
+        return int(hid)
+
+    @staticmethod
+    def _holder(s: Session, holder_id: int) -> Holder:
+        h = s.get(Holder, holder_id)
+        if h is None:
+            raise KetenError(f"unknown holder {holder_id}")
+        return h
+
+    # ------------------------------------------------------------------ authorisation
+
+    @staticmethod
+    def _require(actor: Actor, *roles: str) -> None:
+        if actor.role not in roles:
+            raise AuthError(f"{actor.label} may not do this (needs: {', '.join(roles)})")
+
+    @staticmethod
+    def _same_holder(actor: Actor, holder_id: int) -> None:
+        if actor.holder_id != holder_id:
+            raise AuthError(f"{actor.label} does not act for this holder")
+
+    def _four_eyes(self, actor: Actor, holder_id: int, proposer_id: int) -> None:
+        self._require(actor, "fiatteur")
+        self._same_holder(actor, holder_id)
+        if actor.user_id == proposer_id:
+            raise AuthError("four-eyes principle: the proposer cannot approve their own proposal")
+
+    # ------------------------------------------------------------------ deadlines
+
+    def deadline(self, year: int) -> dt.datetime:
+        """Registration for ``year`` closes at this moment (exclusive), Europe/Amsterdam midnight
+        approximated in UTC (EV-22)."""
+        month = int(self.params.get("ev.register.deadline_month", year).value)
+        day = int(self.params.get("ev.register.deadline_day", year).value)
+        return dt.datetime(year + 1, month, day, tzinfo=dt.UTC)
+
+    def _open_for(self, year: int) -> None:
+        now = self.clock()
+        if now >= self.deadline(year):
+            raise KetenError(f"registration for {year} closed on {self.deadline(year).date()}")
+        if now.year < year:
+            raise KetenError(f"registration for {year} is not open yet")
+
+    # ------------------------------------------------------------------ deliveries
+
+    def register_delivery(
+        self,
+        actor: Actor,
+        year: int,
+        month: int,
+        sector: str,
+        fuel: str,
+        quantity: str,
+        unit: str,
+        *,
+        key: str,
+    ) -> int:
+        """Opvoer levering: one month, sector and fuel of a holder with an obligation."""
+        self._require(actor, "rekeningbevoegde", "fiatteur")
+        if not 1 <= month <= 12:
+            raise KetenError(f"month must be 1–12, got {month}")
+        qty = _number(quantity, "quantity")
+        record = DeliveryRecord("check", sector, fuel, qty, unit)
+        obligations([record], year, self.params)  # refuses unknown sector, fuel, unit, year
+        if qty <= 0:
+            raise KetenError("quantity must be positive")
+        request = {
+            "op": "delivery",
+            "year": year,
+            "month": month,
+            "sector": sector,
+            "fuel": fuel,
+            "quantity": str(qty),
+            "unit": unit,
+            "user": actor.user_id,
+        }
+
+        def apply(s: Session) -> dict[str, Any]:
+            assert actor.holder_id is not None
+            holder = self._holder(s, actor.holder_id)
+            if not holder.has_obligation:
+                raise AuthError(f"holder {holder.name!r} has no obligation facility")
+            self._open_for(year)
+            d = Delivery(
+                holder_id=holder.id,
+                year=year,
+                month=month,
+                sector=sector,
+                fuel=fuel,
+                quantity=str(qty),
+                unit=unit,
+                registered_by=actor.user_id,
+                registered_at=self.clock(),
+            )
+            s.add(d)
+            s.flush()
+            audit.append(
+                s,
+                at=d.registered_at,
+                actor=actor.label,
+                action="delivery.register",
+                subject=holder.name,
+                payload=request,
+            )
+            return {"delivery_id": d.id}
+
+        return int(self.ledger.run(key, request, apply)["delivery_id"])
+
+    def indicative_obligation(self, holder: str, year: int) -> list[Obligation]:
+        """Obligation so far from the registered deliveries (Indicatie jaarverplichting)."""
+        with self.ledger.sessions() as s:
+            hid = self._holder_id(s, holder)
+            rows = (
+                s.execute(select(Delivery).where(Delivery.holder_id == hid, Delivery.year == year))
+                .scalars()
+                .all()
+            )
+            records = [
+                DeliveryRecord(holder, d.sector, d.fuel, Decimal(d.quantity), d.unit) for d in rows
+            ]
+        return obligations(records, year, self.params)
+
+    # ------------------------------------------------------------------ bookings
+
+    def units_of(self, b: BookingInput) -> tuple[int, Trace]:
+        """Units a booking creates (the Energie Vervoer rule), with its trace."""
+        record = BookingRecord(
+            "holder",
+            b.sector,
+            b.category,
+            b.fuel,
+            _number(b.quantity, "quantity"),
+            b.unit,
+            None if b.ghg_intensity in (None, "") else _number(b.ghg_intensity, "ghg_intensity"),
+        )
+        trace = Trace(self.params)
+        return units_for_booking(record, b.year, trace).units, trace
+
+    def propose_booking(self, actor: Actor, b: BookingInput, *, key: str) -> int:
+        self._require(actor, "rekeningbevoegde", "fiatteur")
+        proof = b.proof_ref.strip()
+        if not proof or len(proof) > 200:
+            raise KetenError("a booking needs a sustainability-proof reference (PoS/UDB id)")
+        units, _ = self.units_of(b)
+        if units <= 0:
+            raise KetenError("this booking creates no units")
+        request = {"op": "propose_booking", **b.__dict__, "user": actor.user_id}
+
+        def apply(s: Session) -> dict[str, Any]:
+            assert actor.holder_id is not None
+            holder = self._holder(s, actor.holder_id)
+            if not holder.can_book:
+                raise AuthError(f"holder {holder.name!r} has no booking facility")
+            if s.execute(select(Booking.id).where(Booking.proof_ref == proof)).first():
+                raise KetenError(f"proof {proof!r} is booked already")
+            self._open_for(b.year)
+            row = Booking(
+                holder_id=holder.id,
+                proof_ref=proof,
+                year=b.year,
+                sector=b.sector,
+                category=b.category,
+                fuel=b.fuel,
+                quantity=b.quantity,
+                unit=b.unit,
+                ghg_intensity=b.ghg_intensity or None,
+                units=units,
+                status="proposed",
+                proposed_by=actor.user_id,
+                proposed_at=self.clock(),
+                verification="unverified",
+            )
+            s.add(row)
+            s.flush()
+            audit.append(
+                s,
+                at=row.proposed_at,
+                actor=actor.label,
+                action="booking.propose",
+                subject=holder.name,
+                payload={**request, "units": units, "id": row.id},
+            )
+            return {"booking_id": row.id}
+
+        return int(self.ledger.run(key, request, apply)["booking_id"])
+
+    def _booking(self, s: Session, booking_id: int) -> Booking:
+        row = s.execute(
+            select(Booking).where(Booking.id == booking_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise KetenError(f"unknown booking {booking_id}")
+        return row
+
+    def decide_booking(
+        self, actor: Actor, booking_id: int, *, approve: bool, note: str = "", key: str
+    ) -> None:
+        """Approve (units are created on the holder's account) or reject a proposed booking."""
+        request = {
+            "op": "decide_booking",
+            "id": booking_id,
+            "approve": approve,
+            "note": note,
+            "user": actor.user_id,
+        }
+
+        def apply(s: Session) -> dict[str, Any]:
+            row = self._booking(s, booking_id)
+            self._four_eyes(actor, row.holder_id, row.proposed_by)
+            if row.status != "proposed":
+                raise KetenError(f"booking {booking_id} is {row.status}, not proposed")
+            holder = self._holder(s, row.holder_id)
+            row.decided_by, row.decided_at, row.note = actor.user_id, self.clock(), note or None
+            if approve:
+                result = self.ledger.issue_in(
+                    s,
+                    holder.account,
+                    unit_type(row.sector, row.category),
+                    row.year,
+                    row.units,
+                    origin=f"booking:{row.id}",
+                    actor=actor.label,
+                    reason=f"booking {row.id} approved (proof {row.proof_ref})",
+                    key=key,
+                )
+                row.lot_id, row.status = int(result["lot_id"]), "approved"
+            else:
+                row.status = "rejected"
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action=f"booking.{row.status}",
+                subject=holder.name,
+                payload=request,
+            )
+            return {"status": row.status}
+
+        self.ledger.run(key, request, apply)
+
+    def withdraw_booking(self, actor: Actor, booking_id: int, *, key: str) -> None:
+        request = {"op": "withdraw_booking", "id": booking_id, "user": actor.user_id}
+
+        def apply(s: Session) -> dict[str, Any]:
+            row = self._booking(s, booking_id)
+            self._require(actor, "rekeningbevoegde", "fiatteur")
+            self._same_holder(actor, row.holder_id)
+            if row.status != "proposed":
+                raise KetenError(f"booking {booking_id} is {row.status}, not proposed")
+            row.status, row.decided_by, row.decided_at = "withdrawn", actor.user_id, self.clock()
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action="booking.withdraw",
+                subject=str(booking_id),
+                payload=request,
+            )
+            return {"status": row.status}
+
+        self.ledger.run(key, request, apply)
+
+    def verify_booking(
+        self, actor: Actor, booking_id: int, *, verified: bool, note: str, key: str
+    ) -> None:
+        """A verificateur marks a booking verified or rejected, with a note."""
+        self._require(actor, "verificateur")
+        if not note.strip():
+            raise KetenError("a verification needs a note")
+        request = {
+            "op": "verify_booking",
+            "id": booking_id,
+            "verified": verified,
+            "note": note,
+            "user": actor.user_id,
+        }
+
+        def apply(s: Session) -> dict[str, Any]:
+            row = self._booking(s, booking_id)
+            if row.verifier_id not in (None, actor.user_id):
+                raise AuthError("this booking is assigned to another verificateur")
+            row.verifier_id = actor.user_id
+            row.verification = "verified" if verified else "rejected"
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action="booking.verify",
+                subject=str(booking_id),
+                payload=request,
+            )
+            return {"verification": row.verification}
+
+        self.ledger.run(key, request, apply)
+
+    def hold_booking(self, actor: Actor, booking_id: int, *, reason: str, key: str) -> list[int]:
+        """The regulator holds every unit of an approved booking, wherever it is now."""
+        self._require(actor, "toezichthouder")
+        request = {"op": "hold_booking", "id": booking_id, "reason": reason}
+
+        def apply(s: Session) -> dict[str, Any]:
+            row = self._booking(s, booking_id)
+            if row.lot_id is None:
+                raise KetenError(f"booking {booking_id} has no units (status {row.status})")
+            holds = [
+                self.ledger.hold_in(
+                    s, account, row.lot_id, amount - held, actor=actor.label, reason=reason
+                )
+                for account, amount, held in self.ledger.lot_positions(s, row.lot_id)
+                if amount > held
+            ]
+            if not holds:
+                raise KetenError(f"booking {booking_id}: no units left to hold")
+            return {"holds": holds}
+
+        return [int(h) for h in self.ledger.run(key, request, apply)["holds"]]
+
+    def release_holds(
+        self, actor: Actor, hold_ids: Sequence[int], *, reason: str, key: str
+    ) -> None:
+        self._require(actor, "toezichthouder")
+
+        def apply(s: Session) -> dict[str, Any]:
+            for h in hold_ids:
+                self.ledger.release_in(s, h, actor=actor.label, reason=reason)
+            return {"released": list(hold_ids)}
+
+        self.ledger.run(key, {"op": "release", "holds": list(hold_ids), "reason": reason}, apply)
+
+    # ------------------------------------------------------------------ transfers
+
+    def propose_transfer(
+        self, actor: Actor, to_holder: str, lines: Sequence[Line], *, key: str
+    ) -> int:
+        self._require(actor, "rekeningbevoegde", "fiatteur")
+        if not lines or any(ln.amount <= 0 for ln in lines):
+            raise KetenError("a transfer needs lines with positive amounts")
+        payload = [[ln.unit_type, ln.vintage, ln.amount] for ln in lines]
+        request = {
+            "op": "propose_transfer",
+            "to": to_holder,
+            "lines": payload,
+            "user": actor.user_id,
+        }
+
+        def apply(s: Session) -> dict[str, Any]:
+            assert actor.holder_id is not None
+            source = self._holder(s, actor.holder_id)
+            if not source.can_transfer:
+                raise AuthError(f"holder {source.name!r} has no transfer facility")
+            target = self._holder_id(s, to_holder)
+            if target == source.id:
+                raise KetenError("a transfer goes to another holder")
+            t = Transfer(
+                from_holder_id=source.id,
+                to_holder_id=target,
+                lines=json.dumps(payload),
+                status="proposed",
+                proposed_by=actor.user_id,
+                proposed_at=self.clock(),
+            )
+            s.add(t)
+            s.flush()
+            audit.append(
+                s,
+                at=t.proposed_at,
+                actor=actor.label,
+                action="transfer.propose",
+                subject=source.name,
+                payload={**request, "id": t.id},
+            )
+            return {"transfer_id": t.id}
+
+        return int(self.ledger.run(key, request, apply)["transfer_id"])
+
+    def _transfer(self, s: Session, transfer_id: int) -> Transfer:
+        t = s.execute(
+            select(Transfer).where(Transfer.id == transfer_id).with_for_update()
+        ).scalar_one_or_none()
+        if t is None:
+            raise KetenError(f"unknown transfer {transfer_id}")
+        return t
+
+    def decide_transfer(
+        self, actor: Actor, transfer_id: int, *, approve: bool, note: str = "", key: str
+    ) -> None:
+        request = {
+            "op": "decide_transfer",
+            "id": transfer_id,
+            "approve": approve,
+            "note": note,
+            "user": actor.user_id,
+        }
+
+        def apply(s: Session) -> dict[str, Any]:
+            t = self._transfer(s, transfer_id)
+            self._four_eyes(actor, t.from_holder_id, t.proposed_by)
+            if t.status != "proposed":
+                raise KetenError(f"transfer {transfer_id} is {t.status}, not proposed")
+            t.decided_by, t.decided_at, t.note = actor.user_id, self.clock(), note or None
+            if approve:
+                source, target = self._holder(s, t.from_holder_id), self._holder(s, t.to_holder_id)
+                lines = [Line(u, int(v), int(a)) for u, v, a in json.loads(t.lines)]
+                self.ledger.move_in(
+                    s,
+                    "transfer",
+                    source.account,
+                    target.account,
+                    lines,
+                    actor=actor.label,
+                    reason=f"transfer {t.id}",
+                    key=key,
+                )
+                t.status = "approved"
+            else:
+                t.status = "rejected"
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action=f"transfer.{t.status}",
+                subject=str(transfer_id),
+                payload=request,
+            )
+            return {"status": t.status}
+
+        self.ledger.run(key, request, apply)
+
+    def withdraw_transfer(self, actor: Actor, transfer_id: int, *, key: str) -> None:
+        request = {"op": "withdraw_transfer", "id": transfer_id, "user": actor.user_id}
+
+        def apply(s: Session) -> dict[str, Any]:
+            t = self._transfer(s, transfer_id)
+            self._require(actor, "rekeningbevoegde", "fiatteur")
+            self._same_holder(actor, t.from_holder_id)
+            if t.status != "proposed":
+                raise KetenError(f"transfer {transfer_id} is {t.status}, not proposed")
+            t.status, t.decided_by, t.decided_at = "withdrawn", actor.user_id, self.clock()
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action="transfer.withdraw",
+                subject=str(transfer_id),
+                payload=request,
+            )
+            return {"status": t.status}
+
+        self.ledger.run(key, request, apply)
+
+    # ------------------------------------------------------------------ regulator
+
+    def correct(
+        self, actor: Actor, holder: str, lines: Sequence[Line], *, reason: str, key: str
+    ) -> None:
+        """Ambtshalve vaststelling: the regulator cancels units of a holder, with a reason."""
+        self._require(actor, "toezichthouder")
+        if not reason.strip():
+            raise KetenError("an ex-officio correction needs a reason")
+        request = {
+            "op": "correct",
+            "holder": holder,
+            "lines": [[ln.unit_type, ln.vintage, ln.amount] for ln in lines],
+            "reason": reason,
+        }
+
+        def apply(s: Session) -> dict[str, Any]:
+            h = self._holder(s, self._holder_id(s, holder))
+            self.ledger.move_in(
+                s,
+                "cancel",
+                h.account,
+                None,
+                lines,
+                actor=actor.label,
+                reason=f"ambtshalve vaststelling: {reason}",
+                key=key,
+            )
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action="correction",
+                subject=holder,
+                payload=request,
+            )
+            return {"corrected": True}
+
+        self.ledger.run(key, request, apply)
+
+    def balances(self, actor: Actor, holder: str) -> dict[tuple[str, int], int]:
+        """A holder's units per (type, vintage): its own users and the regulator may look."""
+        with self.ledger.sessions() as s:
+            h = self._holder(s, self._holder_id(s, holder))
+        if actor.role != "toezichthouder":
+            self._same_holder(actor, h.id)
+        return self.ledger.balances(h.account)
+
+
+def _number(text: str, field: str) -> Decimal:
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        raise KetenError(f"{field}: {exc}") from None
+
+
+__all__ = ["Actor", "AuthError", "BookingInput", "LedgerError", "Registry", "unit_type"]
