@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import keten
-from keten.cli import ev
+from keten.cli import ev, registry
 
 app = typer.Typer(
     name="keten",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(ev.app, name="ev")
+app.add_typer(registry.app, name="registry")
 
 
 @app.command()

@@ -1,0 +1,360 @@
+"""``keten nitrogen …`` — farm emissions, norms, Vbr ranking, sector targets and the budget table
+(seed 002_1543ed01d752c586.txt)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from keten.cli.output import Format, emit, fail, guarded, warn
+from keten.core.errors import InputError
+from keten.core.params import ParameterSet, load_set
+from keten.core.quantity import parse_number, tidy
+from keten.io.nitrogen_files import (
+    load_catalogue,
+    read_applications,
+    read_areas,
+    read_commitments,
+    read_housings,
+    read_ladder,
+    read_observed_farms,
+    read_observed_sectors,
+)
+from keten.nitrogen import DEFAULT_SET, DOMAIN
+from keten.nitrogen.budget import check_table, table, track
+from keten.nitrogen.emissions import farm_emissions
+from keten.nitrogen.norms import METHODS, farm_norms
+from keten.nitrogen.sectors import monitor, sector_targets
+from keten.nitrogen.vbr import MODES, AreaIndex, rank_applications
+
+app = typer.Typer(
+    help="Stikstof (seed 002): emissions, norms, Vbr, sectors, budget.", no_args_is_help=True
+)
+
+ParamsOpt = Annotated[
+    str, typer.Option("--params", help="Parameter set (vervolgpakket-2025, vervolgpakket-2025-46).")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+ExplainOpt = Annotated[
+    bool, typer.Option("--explain", help="Show the arithmetic, parameters, sources and receipt.")
+]
+YearOpt = Annotated[int, typer.Option("--year", help="Year of the emission factors.")]
+HousingsOpt = Annotated[
+    Path,
+    typer.Option(
+        "--housings",
+        dir_okay=False,
+        help="CSV: farm_id,housing_code,animals,ef_nh3,traditional_ef_nh3,additional",
+    ),
+]
+EMISSIONS_CSV = ["farm_id", "housing_code", "animals", "ef_nh3", "traditional_ef_nh3", "additional"]
+
+
+def _params(name: str) -> ParameterSet:
+    return load_set(DOMAIN, name)
+
+
+def _no_csv_explain(fmt: Format, explain_: bool) -> None:
+    if explain_ and fmt is Format.csv:
+        raise fail("--explain goes with --format table or json, not csv")
+
+
+@app.command("emissions")
+@guarded
+def emissions_cmd(
+    housings: HousingsOpt,
+    year: YearOpt = 2025,
+    params: ParamsOpt = DEFAULT_SET,
+    format: FormatOpt = Format.table,
+    explain_: ExplainOpt = False,
+) -> None:
+    """NH3 emission per farm and housing (Rav method with the air-scrubber floor)."""
+    _no_csv_explain(format, explain_)
+    pset = _params(params)
+    catalogue = load_catalogue(pset)
+    rows = read_housings(housings, catalogue)
+    farms = farm_emissions(rows, catalogue, year, explain=explain_)
+    flagged = sorted({p.name for f in farms if f.trace for p in f.trace.flagged()})
+    if flagged:
+        warn("result uses values not read in an authoritative source: " + ", ".join(flagged))
+    if format is Format.csv:
+        out = []
+        by_farm = {f.farm_id: iter(f.housings) for f in farms}
+        for h in rows:
+            e = next(by_farm[h.farm_id])
+            out.append(
+                {
+                    "farm_id": h.farm_id,
+                    "housing_code": e.housing_code,
+                    "animals": h.animals,
+                    "ef_nh3": tidy(e.factor_used),
+                    "traditional_ef_nh3": ""
+                    if h.traditional_ef_nh3 is None
+                    else h.traditional_ef_nh3,
+                    "additional": ";".join(a.label() for a in h.additional),
+                    "nh3_kg": tidy(e.nh3_kg),
+                }
+            )
+        emit(out, format, title="", columns=[*EMISSIONS_CSV, "nh3_kg"])
+        return
+    if format is Format.json:
+        emit(
+            [f.to_dict() for f in farms],
+            format,
+            title="",
+            traces=[f.trace for f in farms if f.trace] if explain_ else None,
+        )
+        return
+    emit(
+        [
+            {"farm_id": f.farm_id, "housings": len(f.housings), "nh3_kg": tidy(f.nh3_kg)}
+            for f in farms
+        ],
+        format,
+        title=f"Farm NH3 emissions {year} (kg/year, set {params})",
+        traces=[f.trace for f in farms if f.trace] if explain_ else None,
+    )
+
+
+@app.command("vbr")
+@guarded
+def vbr_cmd(
+    applications: Annotated[
+        Path,
+        typer.Option(
+            "--applications",
+            dir_okay=False,
+            help="CSV: application_id,submitted_at,x,y,nh3_kg,subsidy_eur (EPSG:28992)",
+        ),
+    ],
+    areas: Annotated[
+        Path,
+        typer.Option(
+            "--areas",
+            dir_okay=False,
+            help="Overloaded N2000 areas: .geojson, .parquet (GeoParquet) or .gpkg",
+        ),
+    ],
+    budget: Annotated[str | None, typer.Option("--budget", help="Budget in EUR.")] = None,
+    extra_budget: Annotated[
+        bool, typer.Option("--extra-budget", help="Add the vervolgpakket's extra budget (Tabel 1).")
+    ] = False,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode", help="stop (default, NH-42) or skip when an application no longer fits."
+        ),
+    ] = "stop",
+    areas_crs: Annotated[
+        str | None,
+        typer.Option(
+            "--areas-crs", help="CRS of the areas when the file does not say (e.g. EPSG:4326)."
+        ),
+    ] = None,
+    date: Annotated[str, typer.Option("--date", help="Date of the rules (ISO).")] = "2026-03-01",
+    params: ParamsOpt = DEFAULT_SET,
+    format: FormatOpt = Format.table,
+    explain_: ExplainOpt = False,
+) -> None:
+    """Rank Vbr applications (round 1 ≤ 1,000 m by time; round 2 by €/kg) and cut at the budget."""
+    _no_csv_explain(format, explain_)
+    if mode not in MODES:
+        raise fail(f"--mode must be one of {', '.join(MODES)}")
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        raise fail(f"--date is not an ISO date: {date!r}") from None
+    amount: Decimal | None = None
+    if budget is not None:
+        try:
+            amount = parse_number(budget)
+        except ValueError as exc:
+            raise InputError(str(exc), field="--budget") from None
+        if extra_budget:
+            raise fail("--extra-budget goes with the parameter budget, not with --budget")
+    pset = _params(params)
+    index = AreaIndex(read_areas(areas, pset, day, areas_crs))
+    apps = read_applications(applications, pset, day)
+    result = rank_applications(apps, index, pset, day, amount, extra_budget, mode)  # type: ignore[arg-type]
+    rows = [r.to_dict() for r in result.ranked]
+    emit(
+        rows,
+        format,
+        title=f"Vbr allocation (budget €{result.budget_eur}, granted €{result.granted_eur}, "
+        f"mode {mode})",
+        columns=[
+            "application_id",
+            "round",
+            "rank",
+            "distance_m",
+            "eur_per_kg",
+            "granted",
+            "cumulative_eur",
+        ],
+    )
+    if explain_ and format is Format.table:
+        from keten.cli.output import console_for, explain
+
+        explain(console_for(), "Vbr allocation", result.trace)
+
+
+@app.command("norms")
+@guarded
+def norms_cmd(
+    housings: HousingsOpt,
+    method: Annotated[
+        str, typer.Option("--method", help="proportional, benchmark or stricter (NH-11..13).")
+    ] = "stricter",
+    reference_year: Annotated[
+        int | None,
+        typer.Option("--reference-year", help="Reference year (default: parameter, 2019)."),
+    ] = None,
+    observed: Annotated[
+        Path | None,
+        typer.Option(
+            "--observed",
+            dir_okay=False,
+            help="CSV farm_id,year,nh3_kg: monitoring and case history.",
+        ),
+    ] = None,
+    avoided_cost: Annotated[
+        str | None,
+        typer.Option(
+            "--avoided-cost", help="EUR per kg NH3 of avoided reduction, sizes the fine (NH-15)."
+        ),
+    ] = None,
+    params: ParamsOpt = DEFAULT_SET,
+    format: FormatOpt = Format.table,
+    explain_: ExplainOpt = False,
+) -> None:
+    """Farm norms for 2035, the path, monitoring (2027, 2029, …) and the enforcement history."""
+    _no_csv_explain(format, explain_)
+    if method not in METHODS:
+        raise fail(f"--method must be one of {', '.join(METHODS)}")
+    cost = None
+    if avoided_cost is not None:
+        try:
+            cost = parse_number(avoided_cost)
+        except ValueError as exc:
+            raise InputError(str(exc), field="--avoided-cost") from None
+    pset = _params(params)
+    catalogue = load_catalogue(pset)
+    rows = read_housings(housings, catalogue)
+    obs = read_observed_farms(observed) if observed is not None else None
+    result = farm_norms(rows, catalogue, method, reference_year, obs, read_ladder(), cost)  # type: ignore[arg-type]
+    traces = [r.trace for r in result if r.trace] if explain_ else None
+    if format is Format.table:
+        emit(
+            [r.to_dict() for r in result],
+            format,
+            title=f"Farm NH3 norms 2035 ({method}, set {params}), kg/year",
+            columns=[
+                "farm_id",
+                "reference_year",
+                "reference_nh3_kg",
+                "proportional_kg",
+                "benchmark_kg",
+                "norm_kg",
+            ],
+            traces=traces,
+        )
+        if obs is not None:
+            emit(
+                [{"farm_id": r.farm_id, **m.to_dict()} for r in result for m in r.monitoring],
+                format,
+                title="Monitoring against the path",
+            )
+            emit(
+                [{"farm_id": r.farm_id, **e.to_dict()} for r in result for e in r.history],
+                format,
+                title="Case history (enforcement ladder)",
+            )
+        return
+    if format is Format.csv:
+        emit(
+            [
+                {k: v for k, v in r.to_dict().items() if k not in ("monitoring", "history")}
+                for r in result
+            ],
+            format,
+            title="",
+        )
+        return
+    emit([r.to_dict() for r in result], format, title="", traces=traces)
+
+
+@app.command("sectors")
+@guarded
+def sectors_cmd(
+    params: ParamsOpt = DEFAULT_SET, format: FormatOpt = Format.table, explain_: ExplainOpt = False
+) -> None:
+    """Sector baselines 2019, targets 2035 and 2030 streefwaarden (null = unknown)."""
+    _no_csv_explain(format, explain_)
+    targets, trace = sector_targets(_params(params))
+    for t in targets:
+        for n in t.notes:
+            warn(n)
+    emit([t.to_dict() for t in targets], format, title=f"Sector targets (set {params})")
+    if explain_ and format is Format.table:
+        from keten.cli.output import console_for, explain
+
+        explain(console_for(), "sector targets", trace)
+
+
+@app.command("monitor")
+@guarded
+def monitor_cmd(
+    observed: Annotated[
+        Path,
+        typer.Option(
+            "--observed",
+            dir_okay=False,
+            help="CSV sector,substance,year,kt (observed national emissions).",
+        ),
+    ],
+    params: ParamsOpt = DEFAULT_SET,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Where each sector stands against the linear path to its 2035 target (NH-31)."""
+    result, _ = monitor(_params(params), read_observed_sectors(observed))
+    emit([r.to_dict() for r in result], format, title=f"Sector monitoring (set {params})")
+
+
+@app.command("budget")
+@guarded
+def budget_cmd(
+    check: Annotated[bool, typer.Option("--check", help="Show every sum of Tabel 1.")] = False,
+    commitments: Annotated[
+        Path | None,
+        typer.Option(
+            "--commitments",
+            dir_okay=False,
+            help="CSV kind,line,amount_eur_m,description: track commitments per line.",
+        ),
+    ] = None,
+    params: ParamsOpt = DEFAULT_SET,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Tabel 1 of seed 002 (EUR million), its sums, and commitments against each line."""
+    pset = _params(params)
+    rows = table(pset, dt.date(2025, 9, 16))
+    checks = check_table(rows)
+    bad = [c for c in checks if not c.ok]
+    for c in bad:
+        warn(
+            f"Tabel 1 does not add up: {c.kind} {c.what}: {c.formula} = {c.computed}, "
+            f"printed {c.printed}"
+        )
+    out: list[dict[str, Any]]
+    if commitments is not None:
+        out = [s.to_dict() for s in track(rows, read_commitments(commitments))]
+        emit(out, format, title="Commitments against Tabel 1 (EUR million)")
+        return
+    if check:
+        emit([c.to_dict() for c in checks], format, title="Tabel 1 sums")
+        return
+    emit([r.to_dict() for r in rows], format, title="Tabel 1 (EUR million; structureel per year)")

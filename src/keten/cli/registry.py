@@ -1,0 +1,167 @@
+"""``keten registry …`` — the Register Energie voor Vervoer from the command line.
+
+The database is ``KETEN_DATABASE_URL`` (default: the SQLite file ``keten.db`` in the current
+folder). Every write carries an idempotency key: ``--key`` (default: derived from the command and
+its arguments, so repeating the same command applies it once).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from keten.cli.output import Format, emit, guarded
+from keten.core.params import load_set
+from keten.ledger.service import Ledger
+from keten.ledger.verify import verify
+from keten.registry.service import Registry
+from keten.store.db import database_url, make_engine, session_factory, upgrade
+from keten.store.models import Booking, Lot, Movement, Posting, User
+
+app = typer.Typer(help="The Register Energie voor Vervoer (REV).", no_args_is_help=True)
+
+ParamsOpt = Annotated[str, typer.Option("--params", help="Energie Vervoer parameter set.")]
+KeyOpt = Annotated[
+    str | None, typer.Option("--key", help="Idempotency key (default: from the arguments).")
+]
+
+
+def _actor() -> str:
+    return f"cli:{os.environ.get('USER') or getpass.getuser()}"
+
+
+def _key(command: str, *parts: object) -> str:
+    return (
+        f"cli:{command}:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+    )
+
+
+def _registry(params: str = "bijlage-1", *, migrate: bool = False) -> Registry:
+    engine = make_engine()
+    if migrate:
+        upgrade(engine)
+    return Registry(Ledger(session_factory(engine)), load_set("ev", params))
+
+
+@app.command("init")
+@guarded
+def init_cmd() -> None:
+    """Create or upgrade the database schema and the ledger's system accounts (idempotent)."""
+    reg = _registry(migrate=True)
+    reg.init()
+    typer.echo(f"register ready at {database_url()}")
+
+
+@app.command("create-holder")
+@guarded
+def create_holder_cmd(
+    name: Annotated[str, typer.Argument(help="Company name.")],
+    book: Annotated[bool, typer.Option("--book/--no-book", help="Inboekfaciliteit.")] = False,
+    obligation: Annotated[bool, typer.Option("--obligation", help="Jaarverplichting.")] = False,
+    transfer: Annotated[bool, typer.Option("--transfer/--no-transfer")] = True,
+    service_provider: Annotated[bool, typer.Option("--service-provider")] = False,
+    key: KeyOpt = None,
+) -> None:
+    """Create a holder (rekeninghouder) with its facilities and its account."""
+    reg = _registry()
+    hid = reg.create_holder(
+        name,
+        can_book=book,
+        has_obligation=obligation,
+        can_transfer=transfer,
+        is_service_provider=service_provider,
+        actor=_actor(),
+        key=key or _key("create-holder", name, book, obligation, transfer, service_provider),
+    )
+    typer.echo(f"holder {hid}: {name}")
+
+
+@app.command("create-user")
+@guarded
+def create_user_cmd(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[
+        str, typer.Option(help="rekeningbevoegde, fiatteur, verificateur, toezichthouder")
+    ],
+    holder: Annotated[str | None, typer.Option(help="Holder the user acts for.")] = None,
+    password_env: Annotated[
+        str, typer.Option(help="Environment variable holding the password (never a flag).")
+    ] = "KETEN_PASSWORD",
+    key: KeyOpt = None,
+) -> None:
+    """Create a user. The password is read from an environment variable, or asked for."""
+    password = os.environ.get(password_env) or typer.prompt(
+        f"password for {username}", hide_input=True, confirmation_prompt=True
+    )
+    reg = _registry()
+    uid = reg.create_user(
+        username,
+        password,
+        role,
+        holder,
+        actor=_actor(),
+        key=key or _key("create-user", username, role, holder),
+    )
+    typer.echo(f"user {uid}: {username} ({role})")
+
+
+@app.command("verify")
+@guarded
+def verify_cmd() -> None:
+    """Check every ledger invariant and the audit hash chain; exit 1 when anything is wrong."""
+    reg = _registry()
+    with reg.ledger.sessions() as s:
+        problems = verify(s)
+    if problems:
+        for p in problems:
+            typer.echo(f"FAIL {p}", err=True)
+        raise typer.Exit(1)
+    typer.echo("ok: conservation, balances, holds, movements and the audit chain verified")
+
+
+@app.command("stats")
+@guarded
+def stats_cmd(
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Units created, transferred, surrendered and cancelled per unit type and vintage."""
+    reg = _registry()
+    with reg.ledger.sessions() as s:
+        rows: dict[tuple[str, int], dict[str, int]] = {}
+        for kind, unit_type, vintage, amount in s.execute(
+            select(Movement.kind, Lot.unit_type, Lot.vintage, func.sum(Posting.amount))
+            .join(Posting, Posting.movement_id == Movement.id)
+            .join(Lot, Lot.id == Posting.lot_id)
+            .group_by(Movement.kind, Lot.unit_type, Lot.vintage)
+        ):
+            row = rows.setdefault((unit_type, vintage), {})
+            row[
+                {
+                    "issue": "created",
+                    "transfer": "transferred",
+                    "surrender": "surrendered",
+                    "cancel": "cancelled",
+                }.get(kind, kind)
+            ] = int(amount)
+        users = s.execute(select(func.count()).select_from(User)).scalar()
+        bookings = s.execute(select(func.count()).select_from(Booking)).scalar()
+    out = [
+        {
+            "unit_type": t,
+            "vintage": v,
+            **{k: r.get(k, 0) for k in ("created", "transferred", "surrendered", "cancelled")},
+        }
+        for (t, v), r in sorted(rows.items())
+    ]
+    emit(
+        out,
+        format,
+        title=f"Register statistics ({users} users, {bookings} bookings)",
+        columns=["unit_type", "vintage", "created", "transferred", "surrendered", "cancelled"],
+    )
