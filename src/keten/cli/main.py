@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import keten
-from keten.cli import ev, registry
+from keten.cli import ev, mki, registry
 
 app = typer.Typer(
     name="keten",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(ev.app, name="ev")
 app.add_typer(registry.app, name="registry")
+app.add_typer(mki.app, name="mki")
 
 
 @app.command()
