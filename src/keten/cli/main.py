@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import keten
-from keten.cli import ev, mki, registry
+from keten.cli import ev, mki, nitrogen, registry
 
 app = typer.Typer(
     name="keten",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(ev.app, name="ev")
 app.add_typer(registry.app, name="registry")
+app.add_typer(nitrogen.app, name="nitrogen")
 app.add_typer(mki.app, name="mki")
 
 

@@ -1,0 +1,515 @@
+"""Nitrogen input files: catalogue, housings, Vbr applications and areas, observations, budget
+commitments, the enforcement ladder.
+
+Column contracts (issue #5): housings ``farm_id,housing_code,animals,ef_nh3,traditional_ef_nh3,
+additional``; applications ``application_id,submitted_at,x,y,nh3_kg,subsidy_eur`` (EPSG:28992).
+Areas: GeoJSON (with a ``crs`` member or ``--areas-crs``, NH-47), GeoParquet or GeoPackage;
+reprojected to RD New with pyproj.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import struct
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from keten.core.errors import InputError, KetenError
+from keten.core.params import ParameterSet, params_root
+from keten.core.quantity import parse_number
+from keten.io.csvfile import read_rows
+from keten.nitrogen.budget import Commitment
+from keten.nitrogen.catalogue import KINDS, Catalogue, System, normalise
+from keten.nitrogen.emissions import Additional, Housing, check_reduction
+from keten.nitrogen.norms import LadderStep
+from keten.nitrogen.sectors import Observation
+from keten.nitrogen.vbr import Application
+
+HOUSING_COLUMNS = (
+    "farm_id",
+    "housing_code",
+    "animals",
+    "ef_nh3",
+    "traditional_ef_nh3",
+    "additional",
+)
+APPLICATION_COLUMNS = ("application_id", "submitted_at", "x", "y", "nh3_kg", "subsidy_eur")
+SYSTEM_COLUMNS = ("code", "animal_category", "kind", "scrubber", "description", "source")
+OBSERVED_SECTOR_COLUMNS = ("sector", "substance", "year", "kt")
+OBSERVED_FARM_COLUMNS = ("farm_id", "year", "nh3_kg")
+COMMITMENT_COLUMNS = ("kind", "line", "amount_eur_m", "description")
+LADDER_COLUMNS = ("step", "trigger", "measure", "source")
+RD_NEW = CRS.from_epsg(28992)
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+MAX_ANIMALS = 10_000_000
+
+
+def nitrogen_dir() -> Path:
+    return params_root() / "nitrogen"
+
+
+def _number(value: str, file: str, row: int, field: str) -> Decimal:
+    if not value:
+        raise InputError("is empty", file=file, row=row, field=field)
+    try:
+        return parse_number(value)
+    except ValueError as exc:
+        raise InputError(str(exc), file=file, row=row, field=field) from None
+
+
+def read_systems(path: Path | None = None) -> list[System]:
+    path = path or nitrogen_dir() / "housing_systems.csv"
+    name = str(path)
+    out = []
+    for row, r in read_rows(path, SYSTEM_COLUMNS):
+        if r["kind"] not in KINDS:
+            raise InputError(f"unknown kind {r['kind']!r}", file=name, row=row, field="kind")
+        if r["scrubber"] not in ("true", "false"):
+            raise InputError("must be true or false", file=name, row=row, field="scrubber")
+        out.append(
+            System(
+                code=normalise(r["code"]),
+                animal_category=r["animal_category"],
+                kind=r["kind"],  # type: ignore[arg-type]
+                scrubber=r["scrubber"] == "true",
+                description=r["description"],
+                source=r["source"],
+            )
+        )
+    return out
+
+
+def load_catalogue(params: ParameterSet, path: Path | None = None) -> Catalogue:
+    return Catalogue(read_systems(path), params)
+
+
+def _additional(text: str, catalogue: Catalogue, file: str, row: int) -> tuple[Additional, ...]:
+    out = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            raise InputError(
+                "empty entry in the ';'-separated list", file=file, row=row, field="additional"
+            )
+        if part.lower().startswith("custom:"):
+            bits = part.split(":")
+            if len(bits) not in (2, 3) or (len(bits) == 3 and bits[2].lower() != "scrubber"):
+                raise InputError(
+                    f"{part!r}: expected custom:<fraction> or custom:<fraction>:scrubber",
+                    file=file,
+                    row=row,
+                    field="additional",
+                )
+            r = _number(bits[1], file, row, "additional")
+            try:
+                check_reduction(r)
+            except KetenError as exc:
+                raise InputError(str(exc), file=file, row=row, field="additional") from None
+            out.append(Additional(None, r, len(bits) == 3))
+            continue
+        try:
+            resolved = catalogue.resolve(part)
+        except KetenError as exc:
+            raise InputError(str(exc), file=file, row=row, field="additional") from None
+        if resolved.system.kind != "additional":
+            raise InputError(
+                f"{part} is a housing system, not an additional system",
+                file=file,
+                row=row,
+                field="additional",
+            )
+        out.append(Additional(part))
+    return tuple(out)
+
+
+def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
+    """Housings CSV; every code checked against the catalogue (errors name file, row, field)."""
+    name = str(path)
+    out = []
+    for row, r in read_rows(path, HOUSING_COLUMNS):
+        farm = r["farm_id"]
+        if not farm:
+            raise InputError("is empty", file=name, row=row, field="farm_id")
+        a = r["animals"]
+        if not a.lstrip("-").isdigit() or not a.isascii():
+            raise InputError(f"not a whole number: {a!r}", file=name, row=row, field="animals")
+        animals = int(a)
+        if animals < 0:
+            raise InputError("must not be negative", file=name, row=row, field="animals")
+        if animals > MAX_ANIMALS:
+            raise InputError(f"more than {MAX_ANIMALS}", file=name, row=row, field="animals")
+        code = r["housing_code"] or None
+        ef = _number(r["ef_nh3"], name, row, "ef_nh3") if r["ef_nh3"] else None
+        trad = (
+            _number(r["traditional_ef_nh3"], name, row, "traditional_ef_nh3")
+            if r["traditional_ef_nh3"]
+            else None
+        )
+        if code is None and ef is None:
+            raise InputError(
+                "give housing_code or ef_nh3", file=name, row=row, field="housing_code"
+            )
+        if code is not None and ef is not None:
+            raise InputError(
+                "give housing_code or ef_nh3, not both (NH-05)", file=name, row=row, field="ef_nh3"
+            )
+        if code is not None and trad is not None:
+            raise InputError(
+                "only for a custom housing (ef_nh3) (NH-05)",
+                file=name,
+                row=row,
+                field="traditional_ef_nh3",
+            )
+        for field_, v in (("ef_nh3", ef), ("traditional_ef_nh3", trad)):
+            if v is not None and v < 0:
+                raise InputError("must not be negative", file=name, row=row, field=field_)
+        if code is not None:
+            try:
+                resolved = catalogue.resolve(code)
+            except KetenError as exc:
+                raise InputError(str(exc), file=name, row=row, field="housing_code") from None
+            if resolved.system.kind == "additional":
+                raise InputError(
+                    f"{code} is an additional system, not a housing",
+                    file=name,
+                    row=row,
+                    field="housing_code",
+                )
+        adds = _additional(r["additional"], catalogue, name, row) if r["additional"] else ()
+        if (
+            ef is not None
+            and trad is None
+            and any(
+                (x.code is not None and catalogue.resolve(x.code).system.scrubber) or x.scrubber
+                for x in adds
+            )
+        ):
+            raise InputError(
+                "an air scrubber on a custom housing needs traditional_ef_nh3 (NH-05)",
+                file=name,
+                row=row,
+                field="traditional_ef_nh3",
+            )
+        out.append(Housing(farm, animals, code, ef, trad, adds))
+    if not out:
+        raise InputError("no data rows", file=name)
+    return out
+
+
+def parse_timestamp(text: str, file: str, row: int) -> dt.datetime:
+    """ISO 8601; a time without offset is Europe/Amsterdam local time (NH-46)."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"not an ISO 8601 date-time: {text!r}", file=file, row=row, field="submitted_at"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value
+
+
+def _bounds(params: ParameterSet, day: dt.date) -> tuple[float, float, float, float]:
+    return tuple(  # type: ignore[return-value]
+        float(params.at(f"nitrogen.rd.{k}", day).value)
+        for k in ("x_min", "y_min", "x_max", "y_max")
+    )
+
+
+def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Application]:
+    name = str(path)
+    x0, y0, x1, y1 = _bounds(params, day)
+    out = []
+    seen: dict[str, int] = {}
+    for row, r in read_rows(path, APPLICATION_COLUMNS):
+        aid = r["application_id"]
+        if not aid:
+            raise InputError("is empty", file=name, row=row, field="application_id")
+        if aid in seen:
+            raise InputError(
+                f"duplicate of row {seen[aid]}", file=name, row=row, field="application_id"
+            )
+        seen[aid] = row
+        at = parse_timestamp(r["submitted_at"], name, row)
+        x = _number(r["x"], name, row, "x")
+        y = _number(r["y"], name, row, "y")
+        if not (x0 <= x <= x1):
+            raise InputError(
+                f"x {x} is outside the Netherlands in RD New ({x0:.0f}–{x1:.0f} m; NH-44)",
+                file=name,
+                row=row,
+                field="x",
+            )
+        if not (y0 <= y <= y1):
+            raise InputError(
+                f"y {y} is outside the Netherlands in RD New ({y0:.0f}–{y1:.0f} m; NH-44)",
+                file=name,
+                row=row,
+                field="y",
+            )
+        nh3 = _number(r["nh3_kg"], name, row, "nh3_kg")
+        if nh3 <= 0:
+            raise InputError("must be positive", file=name, row=row, field="nh3_kg")
+        subsidy = _number(r["subsidy_eur"], name, row, "subsidy_eur")
+        if subsidy < 0:
+            raise InputError("must not be negative", file=name, row=row, field="subsidy_eur")
+        out.append(Application(aid, at, float(x), float(y), nh3, subsidy))
+    return out
+
+
+# ------------------------------------------------------------------------------------ areas
+
+
+def _crs(text: str, file: str) -> CRS:
+    try:
+        return CRS.from_user_input(text)
+    except CRSError:
+        raise InputError(f"unknown CRS {text!r}", file=file, field="crs") from None
+
+
+def _to_rd(geoms: list[Any], crs: CRS, file: str) -> list[Any]:
+    if crs.equals(RD_NEW, ignore_axis_order=True):
+        return geoms
+    tf = Transformer.from_crs(crs, RD_NEW, always_xy=True)
+
+    def move(coords: Any) -> Any:
+        x, y = tf.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    out = [shapely.transform(g, move) for g in geoms]
+    if not all(np.isfinite(shapely.get_coordinates(g)).all() for g in out):
+        raise InputError(f"coordinates cannot be reprojected from {crs.to_string()}", file=file)
+    return out
+
+
+def _check_geoms(geoms: list[Any], file: str, params: ParameterSet, day: dt.date) -> list[Any]:
+    if not geoms:
+        raise InputError("no areas", file=file)
+    x0, y0, x1, y1 = _bounds(params, day)
+    for i, g in enumerate(geoms, start=1):
+        if g is None or g.is_empty:
+            raise InputError("empty geometry", file=file, row=i, field="geometry")
+        if g.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(f"{g.geom_type} is not a polygon", file=file, row=i, field="geometry")
+        if not shapely.is_valid(g):
+            raise InputError(
+                f"invalid polygon: {shapely.is_valid_reason(g)}", file=file, row=i, field="geometry"
+            )
+        bx0, by0, bx1, by1 = g.bounds
+        if bx0 < x0 or by0 < y0 or bx1 > x1 or by1 > y1:
+            raise InputError(
+                "lies outside the Netherlands in RD New (NH-44)", file=file, row=i, field="geometry"
+            )
+    return geoms
+
+
+def read_areas(path: Path, params: ParameterSet, day: dt.date, crs: str | None = None) -> list[Any]:
+    """Area polygons in RD New from GeoJSON, GeoParquet (.parquet) or GeoPackage (.gpkg)."""
+    name = str(path)
+    if not path.is_file():
+        raise InputError("file not found", file=name)
+    suffix = path.suffix.lower()
+    reader: Callable[[Path, str | None], tuple[list[Any], CRS]]
+    if suffix in (".geojson", ".json"):
+        reader = _read_geojson
+    elif suffix in (".parquet", ".geoparquet"):
+        reader = _read_geoparquet
+    elif suffix == ".gpkg":
+        reader = _read_gpkg
+    else:
+        raise InputError("unknown area format (use .geojson, .parquet or .gpkg)", file=name)
+    geoms, source_crs = reader(path, crs)
+    return _check_geoms(_to_rd(geoms, source_crs, name), name, params, day)
+
+
+def _read_geojson(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
+    name = str(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not valid GeoJSON: {str(exc).splitlines()[0]}", file=name) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise InputError("expected a GeoJSON FeatureCollection", file=name)
+    declared = data.get("crs")
+    if declared is None and crs is None:
+        raise InputError(
+            "missing CRS: add a 'crs' member (e.g. EPSG:28992) or pass --areas-crs (NH-47)",
+            file=name,
+            field="crs",
+        )
+    if crs is None:
+        props = declared.get("properties", {}) if isinstance(declared, dict) else {}
+        text = props.get("name") if isinstance(props, dict) else None
+        if not isinstance(text, str):
+            raise InputError("the 'crs' member has no properties.name", file=name, field="crs")
+        crs = text
+    features = data.get("features")
+    if not isinstance(features, list):
+        raise InputError("'features' is not a list", file=name)
+    geoms = []
+    for i, f in enumerate(features, start=1):
+        g = f.get("geometry") if isinstance(f, dict) else None
+        if g is None:
+            raise InputError("feature without geometry", file=name, row=i, field="geometry")
+        try:
+            geoms.append(shapely.from_geojson(json.dumps(g)))
+        except Exception as exc:  # shapely raises GEOSException subclasses
+            raise InputError(
+                f"unreadable geometry: {str(exc).splitlines()[0]}",
+                file=name,
+                row=i,
+                field="geometry",
+            ) from None
+    return geoms, _crs(crs, name)
+
+
+def _read_geoparquet(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    name = str(path)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise InputError(f"not a Parquet file: {str(exc).splitlines()[0]}", file=name) from None
+    meta = table.schema.metadata or {}
+    if b"geo" not in meta:
+        raise InputError("no GeoParquet 'geo' metadata", file=name)
+    geo = json.loads(meta[b"geo"])
+    column = geo.get("primary_column", "geometry")
+    info = geo.get("columns", {}).get(column, {})
+    if crs is None:
+        # GeoParquet spec: a missing crs means OGC:CRS84 (longitude, latitude).
+        found = info.get("crs", "OGC:CRS84")
+        crs_obj = CRS.from_user_input(found) if found is not None else None
+        if crs_obj is None:
+            raise InputError("GeoParquet crs is null (unknown)", file=name, field="crs")
+    else:
+        crs_obj = _crs(crs, name)
+    if column not in table.column_names:
+        raise InputError(f"no geometry column {column!r}", file=name)
+    try:
+        geoms = list(shapely.from_wkb(table.column(column).to_pylist()))
+    except Exception as exc:
+        raise InputError(
+            f"unreadable geometry: {str(exc).splitlines()[0]}", file=name, field=column
+        ) from None
+    return geoms, crs_obj
+
+
+_ENVELOPE = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _gpkg_wkb(blob: bytes) -> bytes:
+    if blob[:2] != b"GP":
+        raise ValueError("not a GeoPackage geometry blob")
+    flags = blob[3]
+    env = _ENVELOPE.get((flags >> 1) & 0b111)
+    if env is None:
+        raise ValueError("bad envelope indicator")
+    return blob[8 + env :]
+
+
+def _read_gpkg(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
+    name = str(path)
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = con.execute(
+                "SELECT table_name, column_name, srs_id FROM gpkg_geometry_columns"
+            ).fetchall()
+            if len(rows) != 1:
+                raise InputError(f"expected one geometry table, found {len(rows)}", file=name)
+            table, column, srs_id = rows[0]
+            org = con.execute(
+                "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
+                "WHERE srs_id = ?",
+                (srs_id,),
+            ).fetchone()
+            blobs = [b for (b,) in con.execute(f'SELECT "{column}" FROM "{table}"')]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"not a GeoPackage: {exc}", file=name) from None
+    if crs is None:
+        if org is None or srs_id in (0, -1):
+            raise InputError("missing CRS in gpkg_spatial_ref_sys (NH-47)", file=name, field="crs")
+        crs = f"{org[0]}:{org[1]}"
+    geoms = []
+    for i, b in enumerate(blobs, start=1):
+        try:
+            geoms.append(shapely.from_wkb(_gpkg_wkb(bytes(b))))
+        except Exception as exc:
+            raise InputError(
+                f"unreadable geometry: {str(exc).splitlines()[0]}", file=name, row=i, field=column
+            ) from None
+    return geoms, _crs(crs, name)
+
+
+def gpkg_blob(wkb: bytes, srs_id: int) -> bytes:
+    """A GeoPackage geometry blob without envelope (for writing test maps)."""
+    return b"GP" + bytes([0, 1]) + struct.pack("<i", srs_id) + wkb
+
+
+# ------------------------------------------------------------------------------- other files
+
+
+def read_observed_sectors(path: Path) -> list[Observation]:
+    name = str(path)
+    out = []
+    for row, r in read_rows(path, OBSERVED_SECTOR_COLUMNS):
+        year = r["year"]
+        if not (year.isascii() and year.isdigit() and len(year) == 4):
+            raise InputError(f"not a year: {year!r}", file=name, row=row, field="year")
+        kt = _number(r["kt"], name, row, "kt")
+        if kt < 0:
+            raise InputError("must not be negative", file=name, row=row, field="kt")
+        out.append(Observation(r["sector"], r["substance"].lower(), int(year), kt))
+    return out
+
+
+def read_observed_farms(path: Path) -> dict[tuple[str, int], Decimal]:
+    name = str(path)
+    out: dict[tuple[str, int], Decimal] = {}
+    for row, r in read_rows(path, OBSERVED_FARM_COLUMNS):
+        year = r["year"]
+        if not (year.isascii() and year.isdigit() and len(year) == 4):
+            raise InputError(f"not a year: {year!r}", file=name, row=row, field="year")
+        kg = _number(r["nh3_kg"], name, row, "nh3_kg")
+        if kg < 0:
+            raise InputError("must not be negative", file=name, row=row, field="nh3_kg")
+        key = (r["farm_id"], int(year))
+        if key in out:
+            raise InputError("farm and year given twice", file=name, row=row, field="year")
+        out[key] = kg
+    return out
+
+
+def read_commitments(path: Path) -> list[Commitment]:
+    name = str(path)
+    out = []
+    for row, r in read_rows(path, COMMITMENT_COLUMNS):
+        amount = _number(r["amount_eur_m"], name, row, "amount_eur_m")
+        if amount < 0:
+            raise InputError("must not be negative", file=name, row=row, field="amount_eur_m")
+        out.append(Commitment(r["kind"], r["line"], amount, r["description"]))
+    return out
+
+
+def read_ladder(path: Path | None = None) -> list[LadderStep]:
+    path = path or nitrogen_dir() / "enforcement_ladder.csv"
+    name = str(path)
+    out = []
+    for row, r in read_rows(path, LADDER_COLUMNS):
+        if not r["step"].isdigit():
+            raise InputError("not a whole number", file=name, row=row, field="step")
+        out.append(LadderStep(int(r["step"]), r["trigger"], r["measure"], r["source"]))
+    return out

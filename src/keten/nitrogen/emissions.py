@@ -1,0 +1,213 @@
+"""Farm NH3 emissions from housing (Rav / Omgevingsregeling method, as AERIUS implements it).
+
+Rule (research/stikstof.md §1.1; AERIUS IMAER ``FarmAnimalHousingEmissionsCalculator``)::
+
+    factor   = EF(housing)                         kg NH3 / animal place / year
+    if any additional system is an air scrubber (Rav eindnoot 3, NH-01):
+        factor = max(factor, floor_fraction × EF(traditional system of the animal category))
+    E_housing = animals × factor × Π (1 − reduction_i)   over every additional system
+    E_farm    = Σ E_housing
+
+No rounding anywhere (NH-06): results are exact decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from keten.core.errors import RuleError
+from keten.core.params import ParameterSet
+from keten.core.quantity import mul, tidy
+from keten.core.trace import Trace, merged
+from keten.nitrogen.catalogue import Catalogue
+
+FLOOR_PARAM = "nitrogen.scrubber_floor_fraction"
+CUSTOM = "custom"
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class Additional:
+    """An additional (reductive) system: a catalogue code, or custom with its own fraction."""
+
+    code: str | None
+    reduction: Decimal | None = None  # custom only
+    scrubber: bool = False  # custom only; catalogue systems carry their own flag
+
+    def label(self) -> str:
+        if self.code is not None:
+            return self.code
+        return f"custom:{self.reduction}" + (":scrubber" if self.scrubber else "")
+
+
+@dataclass(frozen=True)
+class Housing:
+    """One row of the housings file: a housing system with its animals on a farm."""
+
+    farm_id: str
+    animals: int
+    housing_code: str | None = None  # catalogue code, or None for a custom housing
+    ef_nh3: Decimal | None = None  # custom factor (kg NH3 / animal / year)
+    traditional_ef_nh3: Decimal | None = None  # custom traditional factor (NH-05)
+    additional: tuple[Additional, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.housing_code if self.housing_code is not None else CUSTOM
+
+
+@dataclass
+class HousingEmission:
+    farm_id: str
+    housing_code: str
+    animals: int
+    nh3_kg: Decimal
+    factor_used: Decimal
+    trace: Trace | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "housing_code": self.housing_code,
+            "animals": self.animals,
+            "nh3_kg": tidy(self.nh3_kg),
+        }
+
+
+@dataclass
+class FarmEmission:
+    farm_id: str
+    nh3_kg: Decimal
+    housings: list[HousingEmission]
+    trace: Trace | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "farm_id": self.farm_id,
+            "nh3_kg": tidy(self.nh3_kg),
+            "housings": [h.to_dict() for h in self.housings],
+        }
+
+
+def check_reduction(value: Decimal) -> None:
+    """A reduction is a fraction in [0, 1) (NH-07): 1 would make any emission vanish."""
+    if not (Decimal(0) <= value < ONE):
+        raise RuleError(f"reduction {value} is outside [0, 1)")
+
+
+def housing_emission(
+    h: Housing, catalogue: Catalogue, year: int, trace: Trace | None = None
+) -> HousingEmission:
+    """Emission of one housing row for ``year`` (see the module docstring)."""
+    if h.animals < 0:
+        raise RuleError(f"{h.farm_id}: animals must not be negative")
+    who = f"{h.farm_id} {h.label}"
+    traditional: Decimal | None
+    if h.housing_code is not None:
+        if h.ef_nh3 is not None or h.traditional_ef_nh3 is not None:
+            raise RuleError(f"{who}: give housing_code or ef_nh3 (custom), not both (NH-05)")
+        resolved = catalogue.resolve(h.housing_code)
+        if resolved.system.kind == "additional":
+            raise RuleError(f"{who}: {h.housing_code} is an additional system, not a housing")
+        factor = catalogue.factor(resolved, year, trace)
+        trad_sys = catalogue.traditional_for(resolved.system)
+        if trace is not None:
+            trace.step(
+                f"{who}: emission factor",
+                f"EF({resolved.system.code}) = {factor}",
+                factor,
+                "Rav bijlage 1" + (" (H alias, NH-02)" if resolved.alias else ""),
+            )
+        trad_code = trad_sys.code
+        traditional_param = trad_sys.parameter
+        traditional = None
+    else:
+        if h.ef_nh3 is None:
+            raise RuleError(f"{h.farm_id}: give housing_code or ef_nh3")
+        if h.ef_nh3 < 0:
+            raise RuleError(f"{who}: ef_nh3 must not be negative")
+        factor = h.ef_nh3
+        traditional = h.traditional_ef_nh3
+        trad_code = "custom traditional"
+        traditional_param = ""
+        if trace is not None:
+            trace.step(f"{who}: emission factor", f"custom EF = {factor}", factor, "NH-05")
+
+    scrubber = False
+    reductions: list[tuple[str, Decimal]] = []
+    for a in h.additional:
+        if a.code is not None:
+            resolved = catalogue.resolve(a.code)
+            if resolved.system.kind != "additional":
+                raise RuleError(f"{who}: {a.code} is a housing system, not an additional system")
+            r = catalogue.factor(resolved, year, trace)
+            scrubber = scrubber or resolved.system.scrubber
+            reductions.append((resolved.system.code, r))
+        else:
+            assert a.reduction is not None
+            check_reduction(a.reduction)
+            scrubber = scrubber or a.scrubber
+            reductions.append((a.label(), a.reduction))
+
+    if scrubber:
+        if traditional is None:
+            if not traditional_param:
+                raise RuleError(
+                    f"{who}: an air scrubber on a custom housing needs traditional_ef_nh3 (NH-05)"
+                )
+            traditional = catalogue.value(traditional_param, year, trace)
+        floor_fraction = catalogue.value(FLOOR_PARAM, year, trace)
+        floor = mul(floor_fraction, traditional)
+        used = max(factor, floor)
+        if trace is not None:
+            binds = "floor binds" if floor > factor else "floor does not bind"
+            trace.step(
+                f"{who}: air-scrubber floor ({binds})",
+                f"max({factor}, {floor_fraction} × EF({trad_code}) {traditional} = {tidy(floor)})",
+                tidy(used),
+                "Rav eindnoot 3; NH-01",
+            )
+        factor = used
+
+    nh3 = mul(Decimal(h.animals), factor)
+    if trace is not None:
+        trace.step(f"{who}: animals × factor", f"{h.animals} × {tidy(factor)}", tidy(nh3))
+    for label, r in reductions:
+        before = nh3
+        nh3 = mul(nh3, ONE - r)
+        if trace is not None:
+            trace.step(
+                f"{who}: additional system {label}",
+                f"{tidy(before)} × (1 − {r})",
+                tidy(nh3),
+                "Rav art. 2; NH-01",
+            )
+    return HousingEmission(h.farm_id, h.label, h.animals, nh3, factor, trace)
+
+
+def farm_emissions(
+    housings: Iterable[Housing],
+    catalogue: Catalogue,
+    year: int,
+    explain: bool = False,
+) -> list[FarmEmission]:
+    """Emission per farm, in the order farms first appear; housings in input order."""
+    params: ParameterSet = catalogue.params
+    by_farm: dict[str, list[HousingEmission]] = {}
+    for h in housings:
+        trace = Trace(params) if explain else None
+        by_farm.setdefault(h.farm_id, []).append(housing_emission(h, catalogue, year, trace))
+    out = []
+    for farm_id, rows in by_farm.items():
+        total = sum((r.nh3_kg for r in rows), Decimal(0))
+        trace = None
+        if explain:
+            trace = merged(params, [r.trace for r in rows if r.trace is not None])
+            trace.step(
+                f"{farm_id}: farm total",
+                " + ".join(str(tidy(r.nh3_kg)) for r in rows),
+                tidy(total),
+            )
+        out.append(FarmEmission(farm_id, total, rows, trace))
+    return out
