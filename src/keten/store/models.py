@@ -262,3 +262,13 @@ class Delivery(Base):
     registered_by: Mapped[int] = mapped_column(ForeignKey("reg_user.id"))
     registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (CheckConstraint("month BETWEEN 1 AND 12", name="ck_delivery_month"),)
+
+
+class Closing(Base):
+    """A year-end closing (jaarafsluiting) that was run: one per year, with its summary."""
+
+    __tablename__ = "reg_closing"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    run_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
