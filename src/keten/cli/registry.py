@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import func, select
 
 from keten.cli.output import Format, emit, guarded
+from keten.core.errors import KetenError
 from keten.core.params import load_set
 from keten.ledger.service import Ledger
 from keten.ledger.verify import verify
@@ -165,3 +166,48 @@ def stats_cmd(
         title=f"Register statistics ({users} users, {bookings} bookings)",
         columns=["unit_type", "vintage", "created", "transferred", "surrendered", "cancelled"],
     )
+
+
+@app.command("close-year")
+@guarded
+def close_year_cmd(
+    year: Annotated[int, typer.Option("--year")],
+    run: Annotated[bool, typer.Option("--run", help="Apply it (default: preview only).")] = False,
+    user: Annotated[
+        str, typer.Option(help="The toezichthouder running it (password in KETEN_PASSWORD).")
+    ] = "",
+    params: ParamsOpt = "bijlage-1",
+    format: Annotated[Format, typer.Option("--format")] = Format.table,
+    key: KeyOpt = None,
+) -> None:
+    """Year-end closing: surrender per the best allocation, shortfall and penalty, banking."""
+    from keten.registry import closing
+
+    reg = _registry(params)
+    if run:
+        if not user:
+            raise KetenError("--run needs --user (a toezichthouder)")
+        password = os.environ.get("KETEN_PASSWORD") or typer.prompt("password", hide_input=True)
+        summary = closing.run(
+            reg, reg.login(user, password), year, key=key or _key("close-year", year)
+        )
+    else:
+        summary = closing.plan(reg, year).to_dict()
+    rows = [
+        {
+            "holder": h["holder"],
+            "obligation": h["obligation_total"],
+            "surrendered": sum(a for _, _, a in h["surrender"]),
+            "shortfall": h["shortfall_total"],
+            "penalty_eur": h["penalty_eur"],
+            "banked": sum(a for _, _, a in h["banked"]),
+            "cancelled": sum(a for _, _, a in h["cancel"]),
+        }
+        for h in summary["holders"]
+    ]
+    if format is Format.json:
+        from keten.core import jsonout
+
+        typer.echo(jsonout.dumps(summary))
+        return
+    emit(rows, format, title=f"Jaarafsluiting {year} ({'run' if run else 'preview'})")

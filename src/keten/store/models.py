@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -272,3 +273,23 @@ class Closing(Base):
     run_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text)
+
+
+class ChargingSession(Base):
+    """A charging session booked in a bulk file of an inboekdienstverlener. A session (connection,
+    meter, period) can be booked once in the whole register."""
+
+    __tablename__ = "reg_charging_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("reg_booking.id"), index=True)
+    connection_id: Mapped[str] = mapped_column(String(100))
+    meter_id: Mapped[str] = mapped_column(String(100))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    kwh: Mapped[str] = mapped_column(String(40))
+    own_generation: Mapped[bool] = mapped_column()
+    __table_args__ = (
+        UniqueConstraint(
+            "connection_id", "meter_id", "period_start", "period_end", name="uq_session_once"
+        ),
+    )
