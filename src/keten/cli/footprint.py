@@ -255,7 +255,13 @@ def leakage_cmd(
         from dataclasses import replace
 
         sc = replace(sc, threshold=threshold)
-    res = leakage(load_mrio(mrio), sc)
+    system = load_mrio(mrio)
+    try:
+        res = leakage(system, sc)
+    except InputError as exc:
+        if exc.file is not None:
+            raise
+        raise InputError(exc.reason, file=str(scenario), field=exc.field) from None
     if res.note:
         warn(res.note)
     if format is Format.json:

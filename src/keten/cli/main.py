@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import keten
-from keten.cli import ev, mki, nitrogen, registry
+from keten.cli import ev, footprint, mki, nitrogen, registry
 
 app = typer.Typer(
     name="keten",
@@ -17,6 +17,7 @@ app.add_typer(ev.app, name="ev")
 app.add_typer(registry.app, name="registry")
 app.add_typer(nitrogen.app, name="nitrogen")
 app.add_typer(mki.app, name="mki")
+app.add_typer(footprint.app, name="footprint")
 
 
 @app.command()
