@@ -211,3 +211,17 @@ def close_year_cmd(
         typer.echo(jsonout.dumps(summary))
         return
     emit(rows, format, title=f"Jaarafsluiting {year} ({'run' if run else 'preview'})")
+
+
+@app.command("create-token")
+@guarded
+def create_token_cmd(
+    username: Annotated[str, typer.Argument()],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create an API token for a user (password in KETEN_PASSWORD, or asked). Shown once."""
+    password = os.environ.get("KETEN_PASSWORD") or typer.prompt("password", hide_input=True)
+    reg = _registry()
+    actor = reg.login(username, password)
+    token = reg.create_token(actor, label, key=_key("create-token", username, label, os.urandom(8)))
+    typer.echo(token)

@@ -19,13 +19,12 @@ from keten.core.params import ParameterSet, available_sets, load_set
 from keten.core.trace import Trace
 from keten.io.vehicles_files import (
     Monitoring,
-    aggregate_monitoring,
     read_credits,
     read_derogations,
     read_esr_series,
     read_m1e,
+    read_monitoring,
     read_net_series,
-    scan_monitoring,
     write_synthetic,
 )
 from keten.vehicles.accounts import esr, eu2040
@@ -190,6 +189,8 @@ def _read(
     strict: bool,
 ) -> Monitoring:
     nedc = check_year(params, category, year)
+    if m1e is not None and category != "cars":
+        raise InputError("--m1e lists small electric cars (M1E); it does not apply to --vans")
     years = [year]
     if average:
         first = int(params.get("vehicles.averaging.first_year", year).value)
@@ -204,18 +205,22 @@ def _read(
         year
     ):
         zlev = params.get("vehicles.zlev.threshold", year).value
-    mon = aggregate_monitoring(
-        scan_monitoring(data),
-        str(data),
+    mon = read_monitoring(
+        data,
         years,
         nedc=nedc,
         zlev_threshold=zlev,
         m1e=read_m1e(m1e) if m1e else None,
         skipped_out=skipped_out,
     )
-    _report_skipped(mon, data, strict, skipped_out)
     if not mon.fleets:
-        raise InputError(f"no usable rows for {year}", file=str(data))
+        why = "; ".join(f"{s.reason} ×{s.count}" for s in mon.skipped)
+        raise InputError(
+            f"no usable rows for {year}"
+            + (f" ({mon.skipped_count} skipped: {why})" if why else ""),
+            file=str(data),
+        )
+    _report_skipped(mon, data, strict, skipped_out)
     return mon
 
 
@@ -404,7 +409,9 @@ def eu2040_cmd(
     if format is Format.csv:
         emit(years, format, title="")
         return
-    emit([result.summary()], format, title="EU 2040 climate target (Reg. 2021/1119 as amended)")
+    summary = result.summary()
+    summary["unverified"] = ", ".join(summary["unverified"]) or "—"
+    emit([summary], format, title="EU 2040 climate target (Reg. 2021/1119 as amended)")
     emit(years, format, title="Trajectory check per year")
     if explain_:
         _explain_one(format, "EU 2040", result.trace)

@@ -12,7 +12,9 @@ Proposals can be withdrawn (by a user of the holder) or rejected (by a fiatteur)
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +35,16 @@ from keten.ev.obligation import Obligation, obligations
 from keten.ev.units import units_for_booking
 from keten.ledger import audit
 from keten.ledger.service import Ledger, LedgerError, Line
-from keten.store.models import ROLES, Account, Booking, Delivery, Holder, Transfer, User
+from keten.store.models import (
+    ROLES,
+    Account,
+    ApiToken,
+    Booking,
+    Delivery,
+    Holder,
+    Transfer,
+    User,
+)
 
 _HASHER = PasswordHasher()
 
@@ -192,18 +203,80 @@ class Registry:
                 raise AuthError("unknown user or wrong password") from None
             return Actor(u.id, u.username, u.role, u.holder_id)
 
+    def create_token(self, actor: Actor, label: str, *, key: str) -> str:
+        """A new API token for the acting user; only its hash is stored, the token is returned
+        once."""
+        label = label.strip() or "token"
+        token = "kt_" + secrets.token_urlsafe(32)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+
+        def apply(s: Session) -> dict[str, Any]:
+            s.add(
+                ApiToken(
+                    user_id=actor.user_id,
+                    token_hash=digest,
+                    label=label[:100],
+                    created_at=self.clock(),
+                )
+            )
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action="token.create",
+                subject=actor.username,
+                payload={"label": label},
+            )
+            return {"token": token}
+
+        return str(
+            self.ledger.run(key, {"op": "token", "user": actor.user_id, "label": label}, apply)[
+                "token"
+            ]
+        )
+
+    def revoke_token(self, actor: Actor, token_id: int, *, key: str) -> None:
+        def apply(s: Session) -> dict[str, Any]:
+            t = s.get(ApiToken, token_id)
+            if t is None or t.user_id != actor.user_id:
+                raise NotFound(f"unknown token {token_id}")
+            t.revoked_at = self.clock()
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action="token.revoke",
+                subject=actor.username,
+                payload={"id": token_id},
+            )
+            return {"revoked": token_id}
+
+        self.ledger.run(key, {"op": "revoke", "id": token_id}, apply)
+
+    def actor_for_token(self, token: str) -> Actor:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self.ledger.sessions() as s:
+            row = s.execute(
+                select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active)
+            ).scalar_one_or_none()
+            if row is None:
+                raise AuthError("invalid or revoked API token")
+            return Actor(row.id, row.username, row.role, row.holder_id)
+
     @staticmethod
     def _holder_id(s: Session, name: str) -> int:
         hid = s.execute(select(Holder.id).where(Holder.name == name)).scalar_one_or_none()
         if hid is None:
-            raise KetenError(f"unknown holder {name!r}")
+            raise NotFound(f"unknown holder {name!r}")
         return int(hid)
 
     @staticmethod
     def _holder(s: Session, holder_id: int) -> Holder:
         h = s.get(Holder, holder_id)
         if h is None:
-            raise KetenError(f"unknown holder {holder_id}")
+            raise NotFound(f"unknown holder {holder_id}")
         return h
 
     # ------------------------------------------------------------------ authorisation
@@ -388,7 +461,7 @@ class Registry:
             select(Booking).where(Booking.id == booking_id).with_for_update()
         ).scalar_one_or_none()
         if row is None:
-            raise KetenError(f"unknown booking {booking_id}")
+            raise NotFound(f"unknown booking {booking_id}")
         return row
 
     def decide_booking(
@@ -577,7 +650,7 @@ class Registry:
             select(Transfer).where(Transfer.id == transfer_id).with_for_update()
         ).scalar_one_or_none()
         if t is None:
-            raise KetenError(f"unknown transfer {transfer_id}")
+            raise NotFound(f"unknown transfer {transfer_id}")
         return t
 
     def decide_transfer(
@@ -694,6 +767,92 @@ class Registry:
         if actor.role != "toezichthouder":
             self._same_holder(actor, h.id)
         return self.ledger.balances(h.account)
+
+
+class Reads:
+    """Read models for the API and the web pages, filtered by what the actor may see."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg = reg
+
+    def holders(self, actor: Actor) -> list[dict[str, Any]]:
+        with self.reg.ledger.sessions() as s:
+            q = select(Holder).order_by(Holder.name)
+            if actor.role not in ("toezichthouder", "verificateur"):
+                q = q.where(Holder.id == actor.holder_id)
+            return [
+                {
+                    "id": h.id,
+                    "name": h.name,
+                    "can_book": h.can_book,
+                    "has_obligation": h.has_obligation,
+                    "can_transfer": h.can_transfer,
+                    "is_service_provider": h.is_service_provider,
+                }
+                for h in s.execute(q).scalars()
+            ]
+
+    def bookings(self, actor: Actor, status: str | None = None) -> list[dict[str, Any]]:
+        with self.reg.ledger.sessions() as s:
+            q = select(Booking, Holder.name).join(Holder, Holder.id == Booking.holder_id)
+            if actor.role == "verificateur":
+                q = q.where((Booking.verifier_id == actor.user_id) | Booking.verifier_id.is_(None))
+            elif actor.role != "toezichthouder":
+                q = q.where(Booking.holder_id == actor.holder_id)
+            if status:
+                q = q.where(Booking.status == status)
+            return [_booking_dict(b, name) for b, name in s.execute(q.order_by(Booking.id))]
+
+    def booking(self, actor: Actor, booking_id: int) -> dict[str, Any]:
+        for b in self.bookings(actor):
+            if b["id"] == booking_id:
+                return b
+        raise NotFound(f"unknown booking {booking_id}")
+
+    def transfers(self, actor: Actor) -> list[dict[str, Any]]:
+        with self.reg.ledger.sessions() as s:
+            q = select(Transfer).order_by(Transfer.id)
+            if actor.role != "toezichthouder":
+                q = q.where(
+                    (Transfer.from_holder_id == actor.holder_id)
+                    | (Transfer.to_holder_id == actor.holder_id)
+                )
+            names = {h.id: h.name for h in s.execute(select(Holder)).scalars()}
+            return [
+                {
+                    "id": t.id,
+                    "from": names[t.from_holder_id],
+                    "to": names[t.to_holder_id],
+                    "lines": json.loads(t.lines),
+                    "status": t.status,
+                    "proposed_at": t.proposed_at.isoformat(),
+                    "note": t.note,
+                }
+                for t in s.execute(q).scalars()
+            ]
+
+
+class NotFound(KetenError):
+    """An id the actor cannot see: unknown or another holder's (the same answer for both)."""
+
+
+def _booking_dict(b: Booking, holder: str) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "holder": holder,
+        "proof_ref": b.proof_ref,
+        "year": b.year,
+        "sector": b.sector,
+        "category": b.category,
+        "fuel": b.fuel,
+        "quantity": b.quantity,
+        "unit": b.unit,
+        "ghg_intensity": b.ghg_intensity,
+        "units": b.units,
+        "status": b.status,
+        "verification": b.verification,
+        "lot_id": b.lot_id,
+    }
 
 
 def _number(text: str, field: str) -> Decimal:

@@ -293,3 +293,15 @@ class ChargingSession(Base):
             "connection_id", "meter_id", "period_start", "period_end", name="uq_session_once"
         ),
     )
+
+
+class ApiToken(Base):
+    """An API token of a user, stored as its SHA-256 (the token itself is shown once)."""
+
+    __tablename__ = "reg_api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("reg_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,626 @@
+"""Vehicles input files: the EEA CO2 monitoring data (CSV or Parquet, streamed), derogation
+targets, credits, M1E lists, and the emission series of the 2040 and ESR accounts.
+
+The EEA file is read lazily with polars (``scan_csv``/``scan_parquet``) and aggregated per
+manufacturer or pool with the streaming engine, so memory stays bounded for files of 15 million
+rows. Rows that cannot be used are never dropped silently: each gets a reason, and the caller
+receives counts per reason, the first rows of each, and can write all of them to a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from keten.core.errors import InputError
+from keten.core.quantity import parse_number
+from keten.io.csvfile import check_header, read_rows
+from keten.vehicles.accounts import EsrYear, NetPoint
+from keten.vehicles.model import FUEL_TYPES, Credits, Fleet
+
+#: Columns keten needs in every EEA file. ``Mp`` (pool), ``Erwltp`` (eco-innovation savings)
+#: and ``Cn`` are optional; ``M`` and ``Enedc`` are needed for 2020 (NEDC) only.
+EEA_REQUIRED = ("Mh", "Ft", "Mt", "Ewltp", "R", "Year")
+EEA_OPTIONAL = ("Mp", "Erwltp", "Cn", "M", "Enedc")
+#: Sanity bounds (not rules; VH-09): keep the exact integer sums far from overflow.
+MAX_REGISTRATIONS = 10**7
+MAX_EMISSIONS = 10_000  # g/km
+MAX_MASS = 100_000  # kg
+MILLI = 1000
+#: Exact Int64 sums: Σ R × mass [g] ≤ N × 10^8 stays below 2^63 while N ≤ 9 × 10^10 (VH-09).
+MAX_FLEET_REGISTRATIONS = 9 * 10**10
+EXAMPLE_ROWS = 5
+
+_UNIT_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def _canonical(name: str) -> str:
+    """EEA headers carry units ("Ewltp (g/km)", "M (kg)"): keep the field code only."""
+    return _UNIT_SUFFIX.sub("", name).strip()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Rows not used, per reason: how many, and the first few row numbers with their values."""
+
+    reason: str
+    count: int
+    examples: list[dict[str, object]]
+
+
+@dataclass
+class Monitoring:
+    """The aggregated EEA data: fleets per (group, year) and the skipped-row summary."""
+
+    fleets: dict[tuple[str, int], Fleet]
+    skipped: list[Skipped] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(s.count for s in self.skipped)
+
+
+NUMERIC_FIELDS = ("Mt", "Ewltp", "Erwltp", "R", "Year", "M", "Enedc")
+
+
+def scan_monitoring(path: Path, *, typed: bool = False) -> pl.LazyFrame:
+    """Lazy frame over an EEA monitoring file (.csv or .parquet) with canonical column names.
+
+    CSV columns are read as text, so every value is validated by keten, not guessed by a parser;
+    with ``typed`` the numeric fields are parsed as numbers by the CSV reader (faster; a value
+    that does not parse makes the whole scan fail — see ``read_monitoring``).
+    """
+    name = str(path)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=name)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            lf = pl.scan_parquet(path)
+            header = lf.collect_schema().names()
+        elif suffix in (".csv", ".txt"):
+            with path.open("rb") as fh:
+                first = fh.readline()
+            try:
+                text = first.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InputError("not UTF-8 text (header line)", file=name) from None
+            if not text.strip():
+                raise InputError("empty file; expected a header line", file=name)
+            header = next(csv.reader([text]))
+            overrides = (
+                {h: pl.Float64 for h in header if _canonical(h) in NUMERIC_FIELDS} if typed else {}
+            )
+            lf = pl.scan_csv(path, infer_schema=False, schema_overrides=overrides)
+        else:
+            raise InputError("expected a .csv or .parquet file", file=name)
+    except InputError:
+        raise
+    except Exception as exc:  # polars/arrow errors on corrupt files
+        raise InputError(f"cannot read: {str(exc).splitlines()[0]}", file=name) from None
+    canon = [_canonical(h) for h in header]
+    dupes = sorted({c for c in canon if canon.count(c) > 1})
+    if dupes:
+        raise InputError(f"header: duplicate column(s) {', '.join(dupes)}", file=name)
+    missing = [c for c in EEA_REQUIRED if c not in canon]
+    if missing:
+        raise InputError(
+            f"header: missing column(s) {', '.join(missing)} (need {','.join(EEA_REQUIRED)})",
+            file=name,
+        )
+    renames = {h: c for h, c in zip(header, canon, strict=True) if h != c}
+    if renames:
+        lf = lf.rename(renames)
+    keep = [c for c in (*EEA_REQUIRED, *EEA_OPTIONAL) if c in canon]
+    return lf.select(keep)
+
+
+def _t(col: str) -> pl.Expr:
+    """The stripped text of a column (computed once per row as ``_t_<col>``)."""
+    return pl.col(f"_t_{col}")
+
+
+def _v(col: str) -> pl.Expr:
+    """The number in a column (computed once per row as ``_v_<col>``; null if not a number)."""
+    return pl.col(f"_v_{col}")
+
+
+def _e(col: str) -> pl.Expr:
+    """True where a numeric column is empty (computed once per row as ``_e_<col>``)."""
+    return pl.col(f"_e_{col}")
+
+
+def _prepare(schema: pl.Schema, numeric: Sequence[str], text_cols: Sequence[str]) -> list[pl.Expr]:
+    """Per-row columns the checks use: ``_v_`` numbers, ``_e_`` empty flags, ``_t_`` text.
+
+    Columns already numeric (Parquet) are used as they are; text columns (CSV) are stripped and
+    parsed, a value that does not parse becoming null (reported as "not a number")."""
+    out = []
+    for c in text_cols:
+        out.append(pl.col(c).cast(pl.String).str.strip_chars().alias(f"_t_{c}"))
+    for c in numeric:
+        if schema[c].is_numeric():
+            out.append(pl.col(c).cast(pl.Float64).alias(f"_v_{c}"))
+            out.append(pl.col(c).is_null().alias(f"_e_{c}"))
+        else:
+            s = pl.col(c).cast(pl.String).str.strip_chars()
+            out.append(s.cast(pl.Float64, strict=False).alias(f"_v_{c}"))
+            out.append((s.is_null() | (s == "")).alias(f"_e_{c}"))
+    return out
+
+
+def _texts(schema: pl.Schema, numeric: Sequence[str]) -> list[pl.Expr]:
+    """The text of numeric columns, for the reasons of refused rows only (a number read by the
+    reader is shown without a spurious ``.0``; NaN and infinities in lower case)."""
+    out = []
+    for c in numeric:
+        if schema[c].is_numeric():
+            v = pl.col(c).cast(pl.Float64)
+            whole = v.is_finite() & (v == v.round(0)) & (v.abs() < 1e15)
+            text = (
+                pl.when(whole)
+                .then(v.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(v.cast(pl.String).str.to_lowercase())
+            )
+        else:
+            text = pl.col(c).cast(pl.String).str.strip_chars()
+        out.append(text.alias(f"_t_{c}"))
+    return out
+
+
+Check = tuple[pl.Expr, pl.Expr, pl.Expr | None]
+
+
+def _check_number(
+    col: str, *, integer: bool, maximum: float, what: str, allow_zero: bool, required: bool
+) -> list[Check]:
+    """Conditions (when → reason, detail) for one numeric column, in order of precedence."""
+    t, v = _t(col), _v(col)  # the text is only evaluated for refused rows
+    empty = _e(col)
+    checks: list[Check] = []
+    if required:
+        checks.append((empty, pl.lit(f"missing {what} ({col})"), None))
+    bad = ~empty & (v.is_null() | ~v.is_finite())
+    checks.append((bad, pl.lit(f"{what} ({col}) is not a number"), t))
+    checks.append((~empty & (v < 0), pl.lit(f"negative {what} ({col})"), None))
+    if not allow_zero:
+        checks.append((~empty & (v == 0), pl.lit(f"{what} ({col}) is zero"), None))
+    checks.append((~empty & (v > maximum), pl.lit(f"{what} ({col}) above {maximum:g}"), None))
+    if integer:
+        checks.append(
+            (~empty & (v != v.round(0)), pl.lit(f"{what} ({col}) is not a whole number"), t)
+        )
+    else:
+        scaled = v * MILLI
+        checks.append(
+            (
+                ~empty & ((scaled - scaled.round(0)).abs() > 1e-6),
+                pl.lit(f"{what} ({col}) has more than 3 decimals"),
+                t,
+            )
+        )
+    return checks
+
+
+def _milli(col: str) -> pl.Expr:
+    """Value × 1000 as an exact integer; 0 where the row is refused anyway (NaN, ±inf, huge)."""
+    v = _v(col)
+    safe = pl.when(v.is_finite() & (v.abs() < 1e12)).then(v).otherwise(0.0)
+    return (safe * MILLI).round(0).cast(pl.Int64)
+
+
+def aggregate_monitoring(
+    lf: pl.LazyFrame,
+    file: str,
+    years: Sequence[int],
+    *,
+    nedc: bool = False,
+    zlev_threshold: Decimal | None = None,
+    m1e: set[tuple[str, str]] | None = None,
+    skipped_out: Path | None = None,
+) -> Monitoring:
+    """Validate every row, then sum per (manufacturer or pool, year) in one streaming pass.
+
+    ``nedc`` selects the 2020 fields (mass in running order ``M``, ``Enedc``) instead of ``Mt``
+    and ``Ewltp``. Pools: the group is ``Mp`` when given, else ``Mh`` (Art. 6, VH-16). Rows that
+    fail a check get a reason and are counted per reason (VH-09); a second, short pass collects
+    the first rows of each reason only when there are any.
+    """
+    cols = lf.collect_schema().names()
+    if skipped_out is not None and not skipped_out.parent.is_dir():
+        raise InputError("folder for the skipped rows does not exist", file=str(skipped_out))
+    mass_col, e_col = ("M", "Enedc") if nedc else ("Mt", "Ewltp")
+    for c in (mass_col, e_col):
+        if c not in cols:
+            raise InputError(f"header: missing column {c} (needed for this year)", file=file)
+    has_pool, has_eco, has_cn = "Mp" in cols, "Erwltp" in cols, "Cn" in cols
+    if m1e and not has_cn:
+        raise InputError("header: an M1E list needs the column Cn (commercial name)", file=file)
+    numeric = ["Year", mass_col, e_col, "R", *(["Erwltp"] if has_eco else [])]
+    text = ["Mh", "Ft", *[c for c in ("Mp", "Cn") if c in cols and (c != "Cn" or m1e)]]
+    schema = lf.collect_schema()
+    year_t, year_v = _t("Year"), _v("Year")
+    conditions: list[Check] = [
+        (_e("Year"), pl.lit("missing year (Year)"), None),
+        (
+            year_v.is_null() | (year_v != year_v.round(0)),
+            pl.lit("year (Year) is not a whole number"),
+            year_t,
+        ),
+        (~year_v.is_in([float(y) for y in years]), pl.lit("row of another year (Year)"), year_t),
+        (_t("Mh").is_null() | (_t("Mh") == ""), pl.lit("missing manufacturer (Mh)"), None),
+        (_t("Ft").is_null() | (_t("Ft") == ""), pl.lit("missing fuel type (Ft)"), None),
+        (
+            ~_t("Ft").str.to_lowercase().is_in(list(FUEL_TYPES)),
+            pl.lit("unknown fuel type (Ft)"),
+            _t("Ft"),
+        ),
+    ]
+    conditions += _check_number(
+        mass_col, integer=False, maximum=MAX_MASS, what="mass", allow_zero=False, required=True
+    )
+    conditions += _check_number(
+        e_col,
+        integer=False,
+        maximum=MAX_EMISSIONS,
+        what="emissions",
+        allow_zero=True,
+        required=True,
+    )
+    if has_eco:
+        conditions += _check_number(
+            "Erwltp",
+            integer=False,
+            maximum=MAX_EMISSIONS,
+            what="eco-innovation savings",
+            allow_zero=True,
+            required=False,
+        )
+    conditions += _check_number(
+        "R",
+        integer=True,
+        maximum=MAX_REGISTRATIONS,
+        what="registrations",
+        allow_zero=False,
+        required=True,
+    )
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    detail: pl.Expr = pl.lit(None, dtype=pl.String)
+    for cond, why, value in reversed(conditions):
+        reason = pl.when(cond.fill_null(True)).then(why).otherwise(reason)
+        detail = (
+            pl.when(cond.fill_null(True))
+            .then(pl.lit(None, dtype=pl.String) if value is None else value)
+            .otherwise(detail)
+        )
+    ok = ~pl.any_horizontal([cond.fill_null(True) for cond, _, _ in conditions])
+    base = lf.with_columns(_prepare(schema, numeric, text)).with_columns(ok.alias("_ok"))
+    # Row numbers (1 = first data row) only for the pass over refused rows: an index keeps the
+    # streaming engine in file order, which the clean pass does not need.
+    numbered = (
+        lf.with_row_index("row", offset=1)
+        .with_columns(_prepare(schema, numeric, text))
+        .with_columns(ok.alias("_ok"))
+    )
+    # Bad rows: the reason (first failing check, with the offending value) — evaluated only for
+    # rows that fail, so clean files pay for one boolean per row.
+    bad = (
+        numbered.filter(~pl.col("_ok"))
+        .with_columns(_texts(schema, numeric))
+        .with_columns(reason.alias("reason"), detail.alias("detail"))
+        .with_columns(
+            pl.when(pl.col("detail").is_null())
+            .then(pl.col("reason"))
+            .otherwise(pl.format("{}: '{}'", pl.col("reason"), pl.col("detail")))
+            .alias("reason")
+        )
+    )
+    good_rows = base
+    e = _milli(e_col)
+    if m1e:
+        keys = pl.LazyFrame(
+            {
+                "_t_Mh": [k[0] for k in m1e],
+                "_t_Cn": [k[1] for k in m1e],
+                "m1e": [True] * len(m1e),
+            }
+        )
+        good_rows = good_rows.join(keys, on=["_t_Mh", "_t_Cn"], how="left").with_columns(
+            pl.col("m1e").fill_null(False)
+        )
+    else:
+        good_rows = good_rows.with_columns(pl.lit(False).alias("m1e"))
+    ok_col = pl.col("_ok")
+    r = pl.when(ok_col).then(_milli("R") // MILLI).otherwise(0)
+    e_r = r * e
+    zlev = pl.lit(False) if zlev_threshold is None else e <= int(zlev_threshold * MILLI)
+    staged = good_rows.select(
+        ok_col,
+        pl.when(ok_col).then(_t("Mp") if has_pool else pl.lit("")).alias("pool"),
+        pl.when(ok_col).then(_t("Mh")).alias("manufacturer"),
+        pl.when(ok_col).then(year_v.cast(pl.Int64)).alias("year"),
+        r.alias("n"),
+        (r * _milli(mass_col)).alias("sum_mass"),  # r is 0 on refused rows
+        e_r.alias("sum_e"),
+        (r * (_milli("Erwltp") if has_eco else pl.lit(0, dtype=pl.Int64))).alias("sum_eco"),
+        pl.when(zlev).then(r).otherwise(0).alias("zlev_n"),
+        pl.when(zlev).then(e_r).otherwise(0).alias("zlev_e"),
+        pl.when(pl.col("m1e")).then(r).otherwise(0).alias("m1e_n"),
+        pl.when(pl.col("m1e")).then(e_r).otherwise(0).alias("m1e_e"),
+    )
+    sums = ("n", "sum_mass", "sum_e", "sum_eco", "zlev_n", "zlev_e", "m1e_n", "m1e_e")
+    agg = staged.group_by("_ok", "pool", "manufacturer", "year").agg(
+        pl.len().alias("rows"), *(pl.col(c).sum() for c in sums)
+    )
+    bad_agg = bad.group_by("reason").agg(pl.len().alias("rows"), pl.col("row").min().alias("first"))
+    try:
+        # One streaming pass over the file; a second one only when some rows were refused.
+        everything = agg.collect(engine="streaming")
+        agg_df = everything.filter(pl.col("_ok"))
+        summary = pl.DataFrame(schema={"reason": pl.String, "rows": pl.UInt32, "first": pl.UInt32})
+        ex_df = None
+        if agg_df.height < everything.height:
+            summary = bad_agg.collect(engine="streaming")
+            ex_df = (
+                bad.head(1000)
+                .select("row", "reason", "Mh", "Ft", mass_col, e_col, "R", "Year")
+                .collect(engine="streaming")
+            )
+        if skipped_out is not None:
+            # Every refused row with its reason; a header only when none was refused.
+            bad.select("row", "reason", *cols).sink_csv(skipped_out)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"cannot read: {str(exc).splitlines()[0]}", file=file) from None
+    good = agg_df.with_columns(
+        pl.when(pl.col("pool").is_not_null() & (pl.col("pool") != ""))
+        .then(pl.col("pool"))
+        .otherwise(pl.col("manufacturer"))
+        .alias("group")
+    )
+    pooled = good.group_by("group", "year").agg(
+        *(pl.col(c).sum() for c in sums),
+        pl.col("manufacturer").unique().sort().alias("members"),
+        (pl.col("pool").is_not_null() & (pl.col("pool") != "")).any().alias("is_pool"),
+    )
+    if pooled.height and int(pooled["n"].max()) > MAX_FLEET_REGISTRATIONS:  # type: ignore[arg-type]
+        raise InputError(
+            f"a fleet has more than {MAX_FLEET_REGISTRATIONS:,} registrations (exact sums)",
+            file=file,
+        )
+    fleets: dict[tuple[str, int], Fleet] = {}
+    for row in pooled.iter_rows(named=True):
+        name, year = row["group"], int(row["year"])
+        fleets[(name, year)] = Fleet(
+            name=name,
+            year=year,
+            registrations=int(row["n"]),
+            sum_mass=_dec(row["sum_mass"]),
+            sum_emissions=_dec(row["sum_e"]),
+            sum_eco=_dec(row["sum_eco"]),
+            zlev_registrations=int(row["zlev_n"] or 0),
+            zlev_sum_emissions=_dec(row["zlev_e"]),
+            m1e_registrations=int(row["m1e_n"] or 0),
+            m1e_sum_emissions=_dec(row["m1e_e"]),
+            members=tuple(row["members"]) if row["is_pool"] else (),
+        )
+    skipped = []
+    for srow in summary.sort("first").iter_rows(named=True):
+        assert ex_df is not None
+        ex = ex_df.filter(pl.col("reason") == srow["reason"]).head(EXAMPLE_ROWS).to_dicts()
+        skipped.append(Skipped(srow["reason"], int(srow["rows"]), ex))
+    return Monitoring(fleets, skipped, int(everything["rows"].sum()))
+
+
+def read_monitoring(
+    path: Path,
+    years: Sequence[int],
+    *,
+    nedc: bool = False,
+    zlev_threshold: Decimal | None = None,
+    m1e: set[tuple[str, str]] | None = None,
+    skipped_out: Path | None = None,
+) -> Monitoring:
+    """Scan, validate and aggregate an EEA file. A CSV is first read with numeric fields parsed
+    by the reader; if any value does not parse, it is read again as text so that every such row
+    is reported with its reason (VH-09)."""
+    kw = {"nedc": nedc, "zlev_threshold": zlev_threshold, "m1e": m1e, "skipped_out": skipped_out}
+    if path.suffix.lower() == ".csv":
+        try:
+            return aggregate_monitoring(scan_monitoring(path, typed=True), str(path), years, **kw)  # type: ignore[arg-type]
+        except InputError:
+            pass
+    return aggregate_monitoring(scan_monitoring(path), str(path), years, **kw)  # type: ignore[arg-type]
+
+
+def _dec(v: object) -> Decimal:
+    """An Int64 sum of milli-units as an exact Decimal."""
+    return Decimal(int(v or 0)) / MILLI  # type: ignore[call-overload]
+
+
+# ----------------------------------------------------------------------------- small CSV files
+
+DEROGATION_COLUMNS = ("manufacturer", "year", "target")
+CREDIT_COLUMNS = ("manufacturer", "year", "steel", "fuels")
+M1E_COLUMNS = ("manufacturer", "commercial_name")
+
+
+def _required(value: str, file: str, row: int, col: str) -> str:
+    if not value:
+        raise InputError("is empty", file=file, row=row, field=col)
+    return value
+
+
+def _decimal(value: str, file: str, row: int, col: str, *, negative: bool = False) -> Decimal:
+    try:
+        d = parse_number(_required(value, file, row, col))
+    except ValueError as exc:
+        raise InputError(str(exc), file=file, row=row, field=col) from None
+    if d < 0 and not negative:
+        raise InputError("must not be negative", file=file, row=row, field=col)
+    return d
+
+
+def _year(value: str, file: str, row: int, col: str = "year") -> int:
+    if not re.fullmatch(r"[0-9]{4}", _required(value, file, row, col)):
+        raise InputError(f"not a year: {value!r}", file=file, row=row, field=col)
+    return int(value)
+
+
+def read_derogations(path: Path) -> dict[tuple[str, int], Decimal]:
+    """Small-volume derogation targets (Art. 10), as granted to the manufacturer: user input."""
+    name, out = str(path), {}
+    for row, r in read_rows(path, DEROGATION_COLUMNS):
+        key = (_required(r["manufacturer"], name, row, "manufacturer"), _year(r["year"], name, row))
+        if key in out:
+            raise InputError(
+                "duplicate manufacturer and year", file=name, row=row, field="manufacturer"
+            )
+        out[key] = _decimal(r["target"], name, row, "target")
+    return out
+
+
+def read_credits(path: Path) -> dict[tuple[str, int], Credits]:
+    """Credits claimed under COM(2025) 995 (g/km): steel and fuels per manufacturer and year."""
+    name, out = str(path), {}
+    for row, r in read_rows(path, CREDIT_COLUMNS):
+        key = (_required(r["manufacturer"], name, row, "manufacturer"), _year(r["year"], name, row))
+        if key in out:
+            raise InputError(
+                "duplicate manufacturer and year", file=name, row=row, field="manufacturer"
+            )
+        out[key] = Credits(
+            _decimal(r["steel"], name, row, "steel"), _decimal(r["fuels"], name, row, "fuels")
+        )
+    return out
+
+
+def read_m1e(path: Path) -> set[tuple[str, str]]:
+    """Small affordable EU-made electric cars (M1E): (manufacturer Mh, commercial name Cn)."""
+    name, out = str(path), set()
+    for row, r in read_rows(path, M1E_COLUMNS):
+        key = (
+            _required(r["manufacturer"], name, row, "manufacturer"),
+            _required(r["commercial_name"], name, row, "commercial_name"),
+        )
+        if key in out:
+            raise InputError("duplicate entry", file=name, row=row, field="commercial_name")
+        out.add(key)
+    return out
+
+
+def _header(path: Path, required: Sequence[str], optional: Sequence[str]) -> list[str]:
+    name = str(path)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=name)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=name) from None
+    header = [h.strip() for h in header]
+    if not header:
+        raise InputError(f"empty file; expected header {','.join(required)}", file=name)
+    check_header(name, header, [*required, *[h for h in optional if h in header]])
+    return header
+
+
+def _series_years(path: Path, columns: list[str]) -> list[tuple[int, int, dict[str, str]]]:
+    name, out, seen = str(path), [], set()
+    for row, r in read_rows(path, columns):
+        y = _year(r["year"], name, row)
+        if y in seen:
+            raise InputError(f"duplicate year {y}", file=name, row=row, field="year")
+        seen.add(y)
+        out.append((row, y, r))
+    if not out:
+        raise InputError("no data rows", file=name)
+    return out
+
+
+def read_net_series(path: Path) -> list[NetPoint]:
+    """2040 series: ``year,net_emissions[,credits]`` (any one unit, e.g. Mt CO2e)."""
+    name = str(path)
+    cols = _header(path, ("year", "net_emissions"), ("credits",))
+    out = []
+    for row, y, r in _series_years(path, cols):
+        net = _decimal(r["net_emissions"], name, row, "net_emissions", negative=True)
+        credits = _decimal(r["credits"], name, row, "credits") if r.get("credits") else Decimal(0)
+        out.append(NetPoint(y, net, credits))
+    return out
+
+
+ESR_OPTIONAL = ("aea", "transfer_in", "transfer_out", "ets_flex", "lulucf_flex")
+
+
+def read_esr_series(path: Path) -> tuple[list[EsrYear], Decimal | None]:
+    """ESR series: ``year,emissions[,aea,transfer_in,transfer_out,ets_flex,lulucf_flex]`` in t
+    CO2e. A 2005 row gives the base of the 2030 target; rows 2021–2030 the compliance table."""
+    name = str(path)
+    cols = _header(path, ("year", "emissions"), ESR_OPTIONAL)
+    out, base = [], None
+    for row, y, r in _series_years(path, cols):
+        emissions = _decimal(r["emissions"], name, row, "emissions")
+        if y == 2005:
+            for c in ESR_OPTIONAL:
+                if r.get(c):
+                    raise InputError(
+                        "only emissions belong in the 2005 row", file=name, row=row, field=c
+                    )
+            base = emissions
+            continue
+        if not 2021 <= y <= 2030:
+            raise InputError(
+                f"year {y} is outside the ESR period 2021–2030 (and not the 2005 base)",
+                file=name,
+                row=row,
+                field="year",
+            )
+        opt = {c: _decimal(r[c], name, row, c) if r.get(c) else None for c in ESR_OPTIONAL}
+        out.append(
+            EsrYear(
+                y,
+                emissions,
+                opt["aea"],
+                opt["transfer_in"] or Decimal(0),
+                opt["transfer_out"] or Decimal(0),
+                opt["ets_flex"] or Decimal(0),
+                opt["lulucf_flex"] or Decimal(0),
+            )
+        )
+    return out, base
+
+
+def write_synthetic(path: Path, rows: int, year: int = 2025, seed: int = 1) -> None:
+    """Write a synthetic EEA file (.csv or .parquet) in chunks of 10^6 rows (bounded memory)."""
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    from keten.vehicles.synthetic import generate
+
+    chunk = 1_000_000
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InputError("expected a .csv or .parquet file name", file=str(path))
+    writer = None
+    with path.open("wb") as fh:
+        for i, start in enumerate(range(0, rows, chunk)):
+            frame = generate(min(chunk, rows - start), year, seed + i, start_id=start + 1)
+            if suffix == ".csv":
+                frame.write_csv(fh, include_header=(i == 0))
+            else:
+                table = frame.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(fh, table.schema)
+                writer.write_table(table)
+        if writer is not None:
+            writer.close()
