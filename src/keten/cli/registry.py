@@ -7,10 +7,12 @@ its arguments, so repeating the same command applies it once).
 
 from __future__ import annotations
 
+import csv
 import getpass
 import hashlib
 import json
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -225,3 +227,40 @@ def create_token_cmd(
     actor = reg.login(username, password)
     token = reg.create_token(actor, label, key=_key("create-token", username, label, os.urandom(8)))
     typer.echo(token)
+
+
+@app.command("import-bookings")
+@guarded
+def import_bookings_cmd(
+    file: Annotated[Path, typer.Argument(help="Charging sessions: CSV or .parquet.")],
+    user: Annotated[str, typer.Option(help="The proposing user (password in KETEN_PASSWORD).")],
+    proof_ref: Annotated[str, typer.Option("--proof-ref", help="Reference of this booking.")],
+    year: Annotated[int, typer.Option("--year")],
+    errors: Annotated[
+        Path | None, typer.Option(help="Write the per-row error report here (CSV) if refused.")
+    ] = None,
+    key: KeyOpt = None,
+) -> None:
+    """Bulk booking of charging sessions (inboekdienstverlener): all rows or none."""
+    from keten.registry.sessions import ImportRefused, import_sessions
+
+    password = os.environ.get("KETEN_PASSWORD") or typer.prompt("password", hide_input=True)
+    reg = _registry()
+    actor = reg.login(user, password)
+    try:
+        bid = import_sessions(
+            reg,
+            actor,
+            file,
+            proof_ref=proof_ref,
+            year=year,
+            key=key or _key("import-bookings", proof_ref, year),
+        )
+    except ImportRefused as exc:
+        if errors is not None:
+            with errors.open("w", newline="", encoding="utf-8") as out:
+                writer = csv.DictWriter(out, fieldnames=["row", "field", "error"])
+                writer.writeheader()
+                writer.writerows(exc.report)
+        raise
+    typer.echo(f"booking {bid} proposed; a fiatteur of the holder approves it to create the units")
