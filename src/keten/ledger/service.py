@@ -18,13 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from keten.core.errors import KetenError
@@ -40,6 +42,8 @@ from keten.store.models import (
 )
 
 SYSTEM_ACCOUNTS = ("issuance", "surrender", "cancel")
+_ATTEMPTS = 8
+_RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
 class LedgerError(KetenError):
@@ -86,7 +90,7 @@ class Ledger:
         fingerprint = hashlib.sha256(
             json.dumps(request, sort_keys=True, default=str).encode()
         ).hexdigest()
-        for _attempt in range(2):
+        for attempt in range(_ATTEMPTS):
             try:
                 with self.transaction() as session:
                     done = session.get(IdempotencyRecord, key)
@@ -110,7 +114,13 @@ class Ledger:
             except IntegrityError:
                 # A concurrent request with the same key won the race: read its result.
                 continue
-        raise LedgerError(f"request {key!r} could not be applied (conflict)")
+            except DBAPIError as exc:
+                # PostgreSQL chose this transaction as a deadlock or serialisation victim;
+                # nothing of it was applied: try again.
+                if getattr(exc.orig, "sqlstate", None) not in _RETRY_STATES:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise LedgerError(f"request {key!r} could not be applied (conflict, tried {_ATTEMPTS}×)")
 
     def _movement(self, session: Session, kind: str, actor: str, reason: str, key: str) -> Movement:
         if not actor.strip():
