@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from keten.core.errors import InputError
+from keten.core.quantity import parse_number
 
 MAX_FIELD = 10_000
 
@@ -67,3 +69,30 @@ def check_header(name: str, header: Sequence[str], columns: Sequence[str]) -> No
         raise InputError(
             f"header: {'; '.join(parts)} (expected {','.join(columns)})", file=name, row=None
         )
+
+
+def cell_required(value: str, file: str, row: int, field: str) -> str:
+    """The cell, refused when empty."""
+    if not value:
+        raise InputError("is empty", file=file, row=row, field=field)
+    return value
+
+
+def cell_number(value: str, file: str, row: int, field: str) -> Decimal:
+    """The cell as an exact number (``parse_number``: at most six decimals, no exponent)."""
+    try:
+        return parse_number(cell_required(value, file, row, field))
+    except ValueError as exc:
+        raise InputError(str(exc), file=file, row=row, field=field) from None
+
+
+def cell_choice(value: str, options: Sequence[str], file: str, row: int, field: str) -> str:
+    """The cell, refused unless it is one of ``options``."""
+    if value not in options:
+        raise InputError(
+            f"unknown value {value!r} (expected one of {', '.join(options)})",
+            file=file,
+            row=row,
+            field=field,
+        )
+    return value

@@ -15,7 +15,7 @@ import polars as pl
 
 from keten.core.errors import InputError, KetenError
 from keten.core.params import ParameterSet
-from keten.core.quantity import MAX_DECIMALS, parse_number
+from keten.core.quantity import MAX_DECIMALS
 from keten.ev.energy import fuel_catalogue
 from keten.ev.model import (
     CATEGORIES,
@@ -29,35 +29,11 @@ from keten.ev.model import (
 )
 from keten.ev.obligation import check_sector
 from keten.ev.units import BOOKING_COLUMNS, row_codes, row_error, units_frame
-from keten.io.csvfile import check_header, read_rows
+from keten.io.csvfile import cell_choice, cell_number, cell_required, check_header, read_rows
 
 DELIVERY_COLUMNS = ("supplier", "sector", "fuel", "quantity", "unit")
 UNIT_COLUMNS = ("holder", "origin_sector", "category", "amount")
 PRICE_COLUMNS = ("origin_sector", "category", "price_eur")
-
-
-def _required(value: str, file: str, row: int, field: str) -> str:
-    if not value:
-        raise InputError("is empty", file=file, row=row, field=field)
-    return value
-
-
-def _number(value: str, file: str, row: int, field: str) -> Decimal:
-    try:
-        return parse_number(_required(value, file, row, field))
-    except ValueError as exc:
-        raise InputError(str(exc), file=file, row=row, field=field) from None
-
-
-def _choice(value: str, options: tuple[str, ...], file: str, row: int, field: str) -> str:
-    if value not in options:
-        raise InputError(
-            f"unknown value {value!r} (expected one of {', '.join(options)})",
-            file=file,
-            row=row,
-            field=field,
-        )
-    return value
 
 
 def read_deliveries(path: Path, params: ParameterSet, year: int) -> list[Delivery]:
@@ -65,13 +41,13 @@ def read_deliveries(path: Path, params: ParameterSet, year: int) -> list[Deliver
     catalogue = fuel_catalogue(params)
     out = []
     for row, r in read_rows(path, DELIVERY_COLUMNS):
-        supplier = _required(r["supplier"], name, row, "supplier")
-        sector = _choice(r["sector"], SECTORS, name, row, "sector")
+        supplier = cell_required(r["supplier"], name, row, "supplier")
+        sector = cell_choice(r["sector"], SECTORS, name, row, "sector")
         try:
             check_sector(params, sector, year)
         except KetenError as exc:
             raise InputError(str(exc), file=name, row=row, field="sector") from None
-        fuel = _required(r["fuel"], name, row, "fuel")
+        fuel = cell_required(r["fuel"], name, row, "fuel")
         if fuel not in catalogue:
             raise InputError(
                 f"unknown fuel {fuel!r} (known: {', '.join(sorted(catalogue))})",
@@ -87,7 +63,7 @@ def read_deliveries(path: Path, params: ParameterSet, year: int) -> list[Deliver
                 row=row,
                 field="unit",
             )
-        quantity = _number(r["quantity"], name, row, "quantity")
+        quantity = cell_number(r["quantity"], name, row, "quantity")
         if quantity <= 0:
             raise InputError("must be positive", file=name, row=row, field="quantity")
         if quantity >= MAX_QUANTITY:
@@ -102,10 +78,10 @@ def read_holdings(path: Path) -> list[Holding]:
     name = str(path)
     out = []
     for row, r in read_rows(path, UNIT_COLUMNS):
-        holder = _required(r["holder"], name, row, "holder")
-        origin = _choice(r["origin_sector"], SECTORS, name, row, "origin_sector")
-        category = _choice(r["category"], CATEGORIES, name, row, "category")
-        amount = _number(r["amount"], name, row, "amount")
+        holder = cell_required(r["holder"], name, row, "holder")
+        origin = cell_choice(r["origin_sector"], SECTORS, name, row, "origin_sector")
+        category = cell_choice(r["category"], CATEGORIES, name, row, "category")
+        amount = cell_number(r["amount"], name, row, "amount")
         if amount != amount.to_integral_value() or amount < 0:
             raise InputError(
                 "must be a whole number of units, 0 or more", file=name, row=row, field="amount"
@@ -122,9 +98,9 @@ def read_prices(path: Path) -> dict[UnitType, Decimal]:
     name = str(path)
     out: dict[UnitType, Decimal] = {}
     for row, r in read_rows(path, PRICE_COLUMNS):
-        origin = _choice(r["origin_sector"], SECTORS, name, row, "origin_sector")
-        category = _choice(r["category"], CATEGORIES, name, row, "category")
-        price = _number(r["price_eur"], name, row, "price_eur")
+        origin = cell_choice(r["origin_sector"], SECTORS, name, row, "origin_sector")
+        category = cell_choice(r["category"], CATEGORIES, name, row, "category")
+        price = cell_number(r["price_eur"], name, row, "price_eur")
         if price < 0:
             raise InputError("must not be negative", file=name, row=row, field="price_eur")
         if price > MAX_PRICE:

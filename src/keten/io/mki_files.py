@@ -19,8 +19,8 @@ from typing import Any
 from lxml import etree
 
 from keten.core.errors import InputError, KetenError
-from keten.core.quantity import div, parse_number
-from keten.io.csvfile import read_rows
+from keten.core.quantity import div
+from keten.io.csvfile import cell_number, cell_required, read_rows
 from keten.mki.award import Bid
 from keten.mki.ceilings import Batch, Ceiling, check_material
 from keten.mki.model import (
@@ -49,17 +49,8 @@ MAX_AMOUNT = Decimal("1e15")
 _PROFILE_NUMBER = re.compile(r"^[+-]?[0-9]+([.,][0-9]+)?([eE][+-]?[0-9]{1,3})?$", re.ASCII)
 
 
-def _required(value: str, file: str, row: int, field: str) -> str:
-    if not value:
-        raise InputError("is empty", file=file, row=row, field=field)
-    return value
-
-
 def _number(value: str, file: str, row: int, field: str, *, positive: bool = False) -> Decimal:
-    try:
-        n = parse_number(_required(value, file, row, field))
-    except ValueError as exc:
-        raise InputError(str(exc), file=file, row=row, field=field) from None
+    n = cell_number(value, file, row, field)
     if n < 0:
         raise InputError("must not be negative", file=file, row=row, field=field)
     if positive and n == 0:
@@ -84,8 +75,8 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
     meta: dict[str, tuple[str, str, int]] = {}
     values: dict[str, dict[tuple[str, str], Decimal]] = {}
     for row, r in read_rows(path, PROFILE_COLUMNS):
-        pid = _required(r["product_id"], name, row, "product_id")
-        unit = _required(r["unit"], name, row, "unit")
+        pid = cell_required(r["product_id"], name, row, "product_id")
+        unit = cell_required(r["unit"], name, row, "unit")
         cat = r["data_category"]
         if cat not in DATA_CATEGORIES:
             raise InputError(
@@ -108,7 +99,7 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
         except KetenError as exc:
             raise InputError(str(exc), file=name, row=row, field="indicator") from None
         try:
-            value = profile_number(_required(r["value"], name, row, "value"))
+            value = profile_number(cell_required(r["value"], name, row, "value"))
         except ValueError as exc:
             raise InputError(str(exc), file=name, row=row, field="value") from None
         first = meta.setdefault(pid, (unit, cat, row))
@@ -165,13 +156,13 @@ def read_project(path: Path, profiles: Mapping[str, Profile]) -> list[Element]:
     out: list[Element] = []
     seen: dict[str, int] = {}
     for row, r in read_rows(path, columns):
-        eid = _required(r["element_id"], name, row, "element_id")
+        eid = cell_required(r["element_id"], name, row, "element_id")
         if eid in seen:
             raise InputError(
                 f"element {eid} already in row {seen[eid]}", file=name, row=row, field="element_id"
             )
         seen[eid] = row
-        pid = _required(r["product_id"], name, row, "product_id")
+        pid = cell_required(r["product_id"], name, row, "product_id")
         profile = profiles.get(pid)
         if profile is None or pid.startswith(TRANSPORT_PREFIX):
             raise InputError(
@@ -193,7 +184,7 @@ def read_project(path: Path, profiles: Mapping[str, Profile]) -> list[Element]:
             )
         transport = None
         if "transport_mode" in r and any(r[c] for c in TRANSPORT_COLUMNS):
-            mode = _required(r["transport_mode"], name, row, "transport_mode")
+            mode = cell_required(r["transport_mode"], name, row, "transport_mode")
             if TRANSPORT_PREFIX + mode not in profiles:
                 raise InputError(
                     f"no transport profile {TRANSPORT_PREFIX + mode!r} in the profiles file",
@@ -219,7 +210,7 @@ def read_bids(path: Path) -> list[Bid]:
     out: list[Bid] = []
     seen: dict[str, int] = {}
     for row, r in read_rows(path, BID_COLUMNS):
-        bidder = _required(r["bidder"], name, row, "bidder")
+        bidder = cell_required(r["bidder"], name, row, "bidder")
         if bidder in seen:
             raise InputError(
                 f"bidder {bidder} already in row {seen[bidder]}",
@@ -241,9 +232,9 @@ def read_bids(path: Path) -> list[Bid]:
 
 
 def _material(r: dict[str, str], name: str, row: int) -> tuple[str, str, str]:
-    material = _required(r["material"], name, row, "material")
-    group = _required(r["product_group"], name, row, "product_group")
-    unit = _required(r["unit"], name, row, "unit")
+    material = cell_required(r["material"], name, row, "material")
+    group = cell_required(r["product_group"], name, row, "product_group")
+    unit = cell_required(r["unit"], name, row, "unit")
     try:
         check_material(material, unit)
     except KetenError as exc:
@@ -256,7 +247,7 @@ def read_batches(path: Path) -> list[Batch]:
     name = str(path)
     out: list[Batch] = []
     for row, r in read_rows(path, BATCH_COLUMNS):
-        bid = _required(r["batch_id"], name, row, "batch_id")
+        bid = cell_required(r["batch_id"], name, row, "batch_id")
         material, group, unit = _material(r, name, row)
         mki = _number(r["mki_eur_per_unit"], name, row, "mki_eur_per_unit")
         out.append(Batch(bid, material, group, unit, mki))
@@ -271,7 +262,7 @@ def read_ceilings(path: Path) -> dict[tuple[str, str], Ceiling]:
     for row, r in read_rows(path, CEILING_COLUMNS):
         material, group, unit = _material(r, name, row)
         value = _number(r["ceiling_eur"], name, row, "ceiling_eur", positive=True)
-        source = _required(r["source"], name, row, "source")
+        source = cell_required(r["source"], name, row, "source")
         if (material, group) in out:
             raise InputError(
                 f"second ceiling for {material} {group}", file=name, row=row, field="product_group"

@@ -26,8 +26,7 @@ from pyproj.exceptions import CRSError
 
 from keten.core.errors import InputError, KetenError
 from keten.core.params import ParameterSet, params_root
-from keten.core.quantity import parse_number
-from keten.io.csvfile import read_rows
+from keten.io.csvfile import cell_number, read_rows
 from keten.nitrogen.budget import Commitment
 from keten.nitrogen.catalogue import KINDS, Catalogue, System, normalise
 from keten.nitrogen.emissions import Additional, Housing, check_reduction
@@ -56,15 +55,6 @@ MAX_ANIMALS = 10_000_000
 
 def nitrogen_dir() -> Path:
     return params_root() / "nitrogen"
-
-
-def _number(value: str, file: str, row: int, field: str) -> Decimal:
-    if not value:
-        raise InputError("is empty", file=file, row=row, field=field)
-    try:
-        return parse_number(value)
-    except ValueError as exc:
-        raise InputError(str(exc), file=file, row=row, field=field) from None
 
 
 def read_systems(path: Path | None = None) -> list[System]:
@@ -109,7 +99,7 @@ def _additional(text: str, catalogue: Catalogue, file: str, row: int) -> tuple[A
                     row=row,
                     field="additional",
                 )
-            r = _number(bits[1], file, row, "additional")
+            r = cell_number(bits[1], file, row, "additional")
             try:
                 check_reduction(r)
             except KetenError as exc:
@@ -148,9 +138,9 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
         if animals > MAX_ANIMALS:
             raise InputError(f"more than {MAX_ANIMALS}", file=name, row=row, field="animals")
         code = r["housing_code"] or None
-        ef = _number(r["ef_nh3"], name, row, "ef_nh3") if r["ef_nh3"] else None
+        ef = cell_number(r["ef_nh3"], name, row, "ef_nh3") if r["ef_nh3"] else None
         trad = (
-            _number(r["traditional_ef_nh3"], name, row, "traditional_ef_nh3")
+            cell_number(r["traditional_ef_nh3"], name, row, "traditional_ef_nh3")
             if r["traditional_ef_nh3"]
             else None
         )
@@ -240,8 +230,8 @@ def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Ap
             )
         seen[aid] = row
         at = parse_timestamp(r["submitted_at"], name, row)
-        x = _number(r["x"], name, row, "x")
-        y = _number(r["y"], name, row, "y")
+        x = cell_number(r["x"], name, row, "x")
+        y = cell_number(r["y"], name, row, "y")
         if not (x0 <= x <= x1):
             raise InputError(
                 f"x {x} is outside the Netherlands in RD New ({x0:.0f}–{x1:.0f} m; NH-44)",
@@ -256,10 +246,10 @@ def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Ap
                 row=row,
                 field="y",
             )
-        nh3 = _number(r["nh3_kg"], name, row, "nh3_kg")
+        nh3 = cell_number(r["nh3_kg"], name, row, "nh3_kg")
         if nh3 <= 0:
             raise InputError("must be positive", file=name, row=row, field="nh3_kg")
-        subsidy = _number(r["subsidy_eur"], name, row, "subsidy_eur")
+        subsidy = cell_number(r["subsidy_eur"], name, row, "subsidy_eur")
         if subsidy < 0:
             raise InputError("must not be negative", file=name, row=row, field="subsidy_eur")
         out.append(Application(aid, at, float(x), float(y), nh3, subsidy))
@@ -469,7 +459,7 @@ def read_observed_sectors(path: Path) -> list[Observation]:
         year = r["year"]
         if not (year.isascii() and year.isdigit() and len(year) == 4):
             raise InputError(f"not a year: {year!r}", file=name, row=row, field="year")
-        kt = _number(r["kt"], name, row, "kt")
+        kt = cell_number(r["kt"], name, row, "kt")
         if kt < 0:
             raise InputError("must not be negative", file=name, row=row, field="kt")
         out.append(Observation(r["sector"], r["substance"].lower(), int(year), kt))
@@ -483,7 +473,7 @@ def read_observed_farms(path: Path) -> dict[tuple[str, int], Decimal]:
         year = r["year"]
         if not (year.isascii() and year.isdigit() and len(year) == 4):
             raise InputError(f"not a year: {year!r}", file=name, row=row, field="year")
-        kg = _number(r["nh3_kg"], name, row, "nh3_kg")
+        kg = cell_number(r["nh3_kg"], name, row, "nh3_kg")
         if kg < 0:
             raise InputError("must not be negative", file=name, row=row, field="nh3_kg")
         key = (r["farm_id"], int(year))
@@ -497,7 +487,7 @@ def read_commitments(path: Path) -> list[Commitment]:
     name = str(path)
     out = []
     for row, r in read_rows(path, COMMITMENT_COLUMNS):
-        amount = _number(r["amount_eur_m"], name, row, "amount_eur_m")
+        amount = cell_number(r["amount_eur_m"], name, row, "amount_eur_m")
         if amount < 0:
             raise InputError("must not be negative", file=name, row=row, field="amount_eur_m")
         out.append(Commitment(r["kind"], r["line"], amount, r["description"]))

@@ -19,8 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from keten.core.errors import InputError
-from keten.core.quantity import parse_number
-from keten.io.csvfile import check_header, read_rows
+from keten.io.csvfile import cell_number, cell_required, check_header, read_rows
 from keten.vehicles.accounts import EsrYear, NetPoint
 from keten.vehicles.model import FUEL_TYPES, Credits, Fleet
 
@@ -453,24 +452,15 @@ CREDIT_COLUMNS = ("manufacturer", "year", "steel", "fuels")
 M1E_COLUMNS = ("manufacturer", "commercial_name")
 
 
-def _required(value: str, file: str, row: int, col: str) -> str:
-    if not value:
-        raise InputError("is empty", file=file, row=row, field=col)
-    return value
-
-
 def _decimal(value: str, file: str, row: int, col: str, *, negative: bool = False) -> Decimal:
-    try:
-        d = parse_number(_required(value, file, row, col))
-    except ValueError as exc:
-        raise InputError(str(exc), file=file, row=row, field=col) from None
+    d = cell_number(value, file, row, col)
     if d < 0 and not negative:
         raise InputError("must not be negative", file=file, row=row, field=col)
     return d
 
 
 def _year(value: str, file: str, row: int, col: str = "year") -> int:
-    if not re.fullmatch(r"[0-9]{4}", _required(value, file, row, col)):
+    if not re.fullmatch(r"[0-9]{4}", cell_required(value, file, row, col)):
         raise InputError(f"not a year: {value!r}", file=file, row=row, field=col)
     return int(value)
 
@@ -479,7 +469,10 @@ def read_derogations(path: Path) -> dict[tuple[str, int], Decimal]:
     """Small-volume derogation targets (Art. 10), as granted to the manufacturer: user input."""
     name, out = str(path), {}
     for row, r in read_rows(path, DEROGATION_COLUMNS):
-        key = (_required(r["manufacturer"], name, row, "manufacturer"), _year(r["year"], name, row))
+        key = (
+            cell_required(r["manufacturer"], name, row, "manufacturer"),
+            _year(r["year"], name, row),
+        )
         if key in out:
             raise InputError(
                 "duplicate manufacturer and year", file=name, row=row, field="manufacturer"
@@ -492,7 +485,10 @@ def read_credits(path: Path) -> dict[tuple[str, int], Credits]:
     """Credits claimed under COM(2025) 995 (g/km): steel and fuels per manufacturer and year."""
     name, out = str(path), {}
     for row, r in read_rows(path, CREDIT_COLUMNS):
-        key = (_required(r["manufacturer"], name, row, "manufacturer"), _year(r["year"], name, row))
+        key = (
+            cell_required(r["manufacturer"], name, row, "manufacturer"),
+            _year(r["year"], name, row),
+        )
         if key in out:
             raise InputError(
                 "duplicate manufacturer and year", file=name, row=row, field="manufacturer"
@@ -508,8 +504,8 @@ def read_m1e(path: Path) -> set[tuple[str, str]]:
     name, out = str(path), set()
     for row, r in read_rows(path, M1E_COLUMNS):
         key = (
-            _required(r["manufacturer"], name, row, "manufacturer"),
-            _required(r["commercial_name"], name, row, "commercial_name"),
+            cell_required(r["manufacturer"], name, row, "manufacturer"),
+            cell_required(r["commercial_name"], name, row, "commercial_name"),
         )
         if key in out:
             raise InputError("duplicate entry", file=name, row=row, field="commercial_name")
