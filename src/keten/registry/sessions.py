@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keten.core.errors import InputError, KetenError
@@ -228,21 +229,23 @@ def import_sessions(
         )
         s.add(booking)
         s.flush()
-        own = frame["own_generation"].str.to_lowercase().is_in(TRUE).to_list()
-        rows = [
-            {
-                "booking_id": booking.id,
-                "connection_id": c,
-                "meter_id": m,
-                "period_start": dt.date.fromisoformat(a),
-                "period_end": dt.date.fromisoformat(b),
-                "kwh": k,
-                "own_generation": o,
-            }
-            for (c, m, a, b), k, o in zip(keys, frame["kwh"].to_list(), own, strict=True)
-        ]
-        for i in range(0, len(rows), 10_000):
-            s.execute(insert(ChargingSession), rows[i : i + 10_000])
+        try:
+            with s.begin_nested():  # a savepoint: a duplicate session rolls back only this
+                _insert_sessions(s, booking.id, frame)
+        except IntegrityError:
+            dupes = _already_booked(s, keys)
+            raise ImportRefused(
+                str(path),
+                [
+                    {
+                        "row": i + 1,
+                        "field": "connection_id",
+                        "error": "session was booked in an earlier file",
+                    }
+                    for i in dupes
+                ]
+                or [{"row": 1, "field": "connection_id", "error": "duplicate session"}],
+            ) from None
         audit.append(
             s,
             at=reg.clock(),
@@ -254,6 +257,46 @@ def import_sessions(
         return {"booking_id": booking.id}
 
     return int(reg.ledger.run(key, request, apply)["booking_id"])
+
+
+_COLUMNS = (
+    "booking_id",
+    "connection_id",
+    "meter_id",
+    "period_start",
+    "period_end",
+    "kwh",
+    "own_generation",
+)
+
+
+def _insert_sessions(s: Session, booking_id: int, frame: pl.DataFrame) -> None:
+    """Insert every session of a checked frame: COPY on PostgreSQL, executemany elsewhere."""
+    table = frame.select(
+        pl.lit(booking_id).alias("booking_id"),
+        "connection_id",
+        "meter_id",
+        "period_start",
+        "period_end",
+        "kwh",
+        pl.col("own_generation").str.to_lowercase().is_in(TRUE).alias("own_generation"),
+    )
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY reg_charging_session ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for row in table.iter_rows():
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in _COLUMNS)
+    conn.exec_driver_sql(
+        f"INSERT INTO reg_charging_session ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+        table.rows(),
+    )
 
 
 def _already_booked(s: Session, keys: list[tuple[Any, ...]]) -> list[int]:
