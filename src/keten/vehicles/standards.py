@@ -173,9 +173,9 @@ def average_emissions(
             tidy(used),
             "Art. 11",
         )
-        avg -= used
+        avg = LEGAL_CONTEXT.subtract(avg, used)  # 60 digits: no intermediate rounding
     if credits is not None and (credits.steel or credits.fuels):
-        avg -= _credits(fleet, category, credits, trace)
+        avg = LEGAL_CONTEXT.subtract(avg, _credits(fleet, category, credits, trace))
     return avg
 
 
