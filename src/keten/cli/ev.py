@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from keten.cli.output import Format, console_for, emit, explain, fail, guarded, warn
+from keten.cli.output import (
+    Format,
+    console_for,
+    emit,
+    explain,
+    fail,
+    guarded,
+    parameter_rows,
+    warn,
+)
 from keten.core.errors import InputError
 from keten.core.params import ParameterSet, available_sets, load_set, params_root
 from keten.core.trace import Trace
@@ -225,20 +234,7 @@ def params_cmd(
 ) -> None:
     """List the parameters of a set with unit, status and source (and the value for --year)."""
     pset = _params(params)
-    rows = []
-    for name in pset.names():
-        p = pset.parameter(name)
-        row: dict[str, Any] = {"name": name, "unit": p.spec.unit, "coverage": p.coverage()}
-        if year is not None:
-            try:
-                pv = pset.get(name, year)
-                row["value"], row["status"] = pv.value, pv.status
-            except Exception as exc:
-                row["value"], row["status"] = "—", str(exc).split(":")[0][:40]
-        else:
-            row["status"] = p.spec.status
-        row["source"] = p.spec.source
-        rows.append(row)
+    rows = parameter_rows(pset, year)
     emit(rows, format, title=f"Parameter set {params} (sets: {', '.join(available_sets('ev'))})")
 
 

@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from keten.core import jsonout
-from keten.core.errors import KetenError
+from keten.core.errors import KetenError, ParameterError, UnknownValueError
+from keten.core.params import ParameterSet
 from keten.core.trace import Trace
 
 P = ParamSpec("P")
@@ -127,6 +128,28 @@ def explain(console: Console, heading: str, trace: Trace) -> None:
             + ", ".join(sorted({p.name for p in flagged}))
             + "[/yellow]"
         )
+
+
+def parameter_rows(pset: ParameterSet, year: int | None) -> list[dict[str, Any]]:
+    """One row per parameter of a set: unit, coverage, status, source (and the value in
+    ``year``, or why there is none)."""
+    rows = []
+    for name in pset.names():
+        p = pset.parameter(name)
+        row: dict[str, Any] = {"name": name, "unit": p.spec.unit, "coverage": p.coverage()}
+        if year is not None:
+            try:
+                pv = pset.get(name, year)
+                row["value"], row["status"] = pv.value, pv.status
+            except UnknownValueError:
+                row["value"], row["status"] = "—", "unknown in this set"
+            except ParameterError:
+                row["value"], row["status"] = "—", f"no value for {year}"
+        else:
+            row["status"] = p.spec.status
+        row["source"] = p.spec.source
+        rows.append(row)
+    return rows
 
 
 def _numeric(rows: Sequence[dict[str, Any]], col: str) -> bool:
