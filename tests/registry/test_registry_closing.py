@@ -27,6 +27,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
+from keten.core.errors import KetenError
 from keten.core.params import load_set
 from keten.ledger.service import Ledger, Line
 from keten.ledger.verify import verify
@@ -136,3 +137,26 @@ def test_units_on_hold_are_neither_surrendered_nor_cancelled(reg: Registry) -> N
     assert brandstof.shortfall_total == 16_802
     closing.run(reg, regulator, 2026, key="close")
     assert reg.ledger.balances("holder:Brandstof BV")[("land/conventional", 2026)] == 340_200
+
+
+def test_published_statistics_after_the_closing(reg: Registry) -> None:
+    """Per year and unit type, from the worked case above (all movements dated 2026-12-01)."""
+    from keten.registry.service import Reads
+
+    closing.run(reg, nea(reg), 2026, key="close")
+    stats = {r["unit_type"]: r for r in Reads(reg).statistics("year")}
+    assert set(stats) == {"land/annex-ixa", "land/conventional", "land/other"}
+    ixa, conv, other = stats["land/annex-ixa"], stats["land/conventional"], stats["land/other"]
+    assert (ixa["period"], ixa["created"], ixa["transferred"]) == ("2026", 142_800, 5_000)
+    assert (ixa["surrendered"], ixa["cancelled"], ixa["banked"]) == (112_302, 3_000, 27_498)
+    assert (conv["created"], conv["surrendered"], conv["cancelled"], conv["banked"]) == (
+        340_200,
+        40_608,
+        203_266,
+        96_326,
+    )
+    assert (other["created"], other["surrendered"], other["banked"]) == (332_694, 332_694, 0)
+    months = Reads(reg).statistics("month")
+    assert {r["period"] for r in months} == {"2026-12"}
+    with pytest.raises(KetenError, match="period"):
+        Reads(reg).statistics("week")

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
 
 from keten.cli.output import Format, emit, guarded
 from keten.core.errors import KetenError
@@ -25,7 +24,6 @@ from keten.ledger.service import Ledger
 from keten.ledger.verify import verify
 from keten.registry.service import Registry
 from keten.store.db import database_url, make_engine, session_factory, upgrade
-from keten.store.models import Booking, Lot, Movement, Posting, User
 
 app = typer.Typer(help="The Register Energie voor Vervoer (REV).", no_args_is_help=True)
 
@@ -131,42 +129,28 @@ def verify_cmd() -> None:
 @app.command("stats")
 @guarded
 def stats_cmd(
+    period: Annotated[str, typer.Option(help="year, quarter or month")] = "year",
     format: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """Units created, transferred, surrendered and cancelled per unit type and vintage."""
-    reg = _registry()
-    with reg.ledger.sessions() as s:
-        rows: dict[tuple[str, int], dict[str, int]] = {}
-        for kind, unit_type, vintage, amount in s.execute(
-            select(Movement.kind, Lot.unit_type, Lot.vintage, func.sum(Posting.amount))
-            .join(Posting, Posting.movement_id == Movement.id)
-            .join(Lot, Lot.id == Posting.lot_id)
-            .group_by(Movement.kind, Lot.unit_type, Lot.vintage)
-        ):
-            row = rows.setdefault((unit_type, vintage), {})
-            row[
-                {
-                    "issue": "created",
-                    "transfer": "transferred",
-                    "surrender": "surrendered",
-                    "cancel": "cancelled",
-                }.get(kind, kind)
-            ] = int(amount)
-        users = s.execute(select(func.count()).select_from(User)).scalar()
-        bookings = s.execute(select(func.count()).select_from(Booking)).scalar()
-    out = [
-        {
-            "unit_type": t,
-            "vintage": v,
-            **{k: r.get(k, 0) for k in ("created", "transferred", "surrendered", "cancelled")},
-        }
-        for (t, v), r in sorted(rows.items())
-    ]
+    """Published statistics: units created, transferred, surrendered, cancelled and banked per
+    period and unit type (CSV and JSON with --format)."""
+    from keten.registry.service import Reads
+
+    rows = Reads(_registry()).statistics(period)
     emit(
-        out,
+        rows,
         format,
-        title=f"Register statistics ({users} users, {bookings} bookings)",
-        columns=["unit_type", "vintage", "created", "transferred", "surrendered", "cancelled"],
+        title=f"Register statistics per {period}",
+        columns=[
+            "period",
+            "unit_type",
+            "vintage",
+            "created",
+            "transferred",
+            "surrendered",
+            "cancelled",
+            "banked",
+        ],
     )
 
 

@@ -831,6 +831,61 @@ class Reads:
                 for t in s.execute(q).scalars()
             ]
 
+    def statistics(self, period: str = "year") -> list[dict[str, Any]]:
+        """Published statistics per period (``year``, ``quarter`` or ``month``) and unit type:
+        units created, transferred, surrendered and cancelled (by the movement's date), and
+        banked at the year-end closing (by the closing's date)."""
+        if period not in ("year", "quarter", "month"):
+            raise KetenError(f"period must be year, quarter or month, not {period!r}")
+        from sqlalchemy import func
+
+        from keten.store.models import Closing, Lot, Movement, Posting
+
+        names = {
+            "issue": "created",
+            "transfer": "transferred",
+            "surrender": "surrendered",
+            "cancel": "cancelled",
+        }
+        rows: dict[tuple[str, str, int], dict[str, Any]] = {}
+
+        def row(day: dt.date, unit_type: str, vintage: int) -> dict[str, Any]:
+            label = {
+                "year": f"{day.year}",
+                "quarter": f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+                "month": f"{day.year}-{day.month:02d}",
+            }[period]
+            return rows.setdefault(
+                (label, unit_type, vintage),
+                {
+                    "period": label,
+                    "unit_type": unit_type,
+                    "vintage": vintage,
+                    "created": 0,
+                    "transferred": 0,
+                    "surrendered": 0,
+                    "cancelled": 0,
+                    "banked": 0,
+                },
+            )
+
+        with self.reg.ledger.sessions() as s:
+            for kind, unit_type, vintage, at, amount in s.execute(
+                select(
+                    Movement.kind, Lot.unit_type, Lot.vintage, Movement.at, func.sum(Posting.amount)
+                )
+                .join(Posting, Posting.movement_id == Movement.id)
+                .join(Lot, Lot.id == Posting.lot_id)
+                .group_by(Movement.kind, Lot.unit_type, Lot.vintage, Movement.at)
+            ):
+                if kind in names:
+                    row(at.date(), unit_type, int(vintage))[names[kind]] += int(amount)
+            for c in s.execute(select(Closing)).scalars():
+                for h in json.loads(c.summary)["holders"]:
+                    for unit_type, vintage, amount in h["banked"]:
+                        row(c.run_at.date(), unit_type, int(vintage))["banked"] += int(amount)
+        return [rows[k] for k in sorted(rows)]
+
 
 class NotFound(KetenError):
     """An id the actor cannot see: unknown or another holder's (the same answer for both)."""

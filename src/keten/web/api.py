@@ -339,9 +339,9 @@ def create_app(reg: Registry) -> FastAPI:
         return closing.run(reg, a, year, key=key)
 
     @api.get("/statistics")
-    def statistics(a: Who) -> dict[str, Any]:
+    def statistics(a: Who, period: str = "year") -> dict[str, Any]:
         regulator(a)
-        return _statistics(reg)
+        return {"period": period, "units": reads.statistics(period)}
 
     @api.get("/audit")
     def audit_log(a: Who, after: int = 0, limit: int = 100) -> dict[str, Any]:
@@ -350,32 +350,6 @@ def create_app(reg: Registry) -> FastAPI:
 
     app.include_router(api)
     return app
-
-
-def _statistics(reg: Registry) -> dict[str, Any]:
-    from sqlalchemy import func, select
-
-    from keten.store.models import Lot, Movement, Posting
-
-    names = {
-        "issue": "created",
-        "transfer": "transferred",
-        "surrender": "surrendered",
-        "cancel": "cancelled",
-    }
-    rows: dict[tuple[str, int], dict[str, Any]] = {}
-    with reg.ledger.sessions() as s:
-        for kind, unit_type, vintage, amount in s.execute(
-            select(Movement.kind, Lot.unit_type, Lot.vintage, func.sum(Posting.amount))
-            .join(Posting, Posting.movement_id == Movement.id)
-            .join(Lot, Lot.id == Posting.lot_id)
-            .group_by(Movement.kind, Lot.unit_type, Lot.vintage)
-        ):
-            row = rows.setdefault(
-                (unit_type, vintage), {"unit_type": unit_type, "vintage": vintage}
-            )
-            row[names.get(kind, kind)] = int(amount)
-    return {"units": [rows[k] for k in sorted(rows)]}
 
 
 def _audit(reg: Registry, after: int, limit: int) -> dict[str, Any]:
