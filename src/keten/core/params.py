@@ -213,10 +213,14 @@ class Parameter:
 
     def covers(self, year: int) -> bool:
         """True when a value (possibly marked unknown) is given for the whole of ``year``."""
+        if not dt.MINYEAR <= year <= dt.MAXYEAR:
+            return False
         first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
         return any(e.start <= first and e.end >= last for e in self.spec.values)
 
     def for_year(self, year: int, set_name: str) -> ParamValue:
+        if not dt.MINYEAR <= year <= dt.MAXYEAR:
+            raise ParameterError(f"year {year} is not a calendar year")
         first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
         hits = [e for e in self.spec.values if e.start <= last and e.end >= first]
         if len(hits) == 1 and hits[0].start <= first and hits[0].end >= last:

@@ -12,7 +12,18 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, Request, UploadFile
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    File,
+    Form,
+    Header,
+    Query,
+    Request,
+    UploadFile,
+)
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -128,6 +139,7 @@ def idempotency(idempotency_key: Annotated[str | None, Header()] = None) -> str:
 
 
 Who = Annotated[Actor, Depends(current_actor)]
+Year = Annotated[int, PathParam(ge=2000, le=2100)]
 Key = Annotated[str, Depends(idempotency)]
 
 
@@ -223,7 +235,9 @@ def create_app(reg: Registry) -> FastAPI:
         return [{"unit_type": t, "vintage": v, "amount": n} for (t, v), n in sorted(bal.items())]
 
     @api.get("/holders/{name}/obligation")
-    def obligation(name: str, year: int, a: Who) -> list[dict[str, Any]]:
+    def obligation(
+        name: str, year: Annotated[int, Query(ge=2000, le=2100)], a: Who
+    ) -> list[dict[str, Any]]:
         visible_holder(a, name)
         return [o.to_dict() for o in reg.indicative_obligation(name, year)]
 
@@ -330,12 +344,12 @@ def create_app(reg: Registry) -> FastAPI:
         return {"holder": body.holder, "corrected": True}
 
     @api.get("/closing/{year}")
-    def closing_preview(year: int, a: Who) -> dict[str, Any]:
+    def closing_preview(year: Year, a: Who) -> dict[str, Any]:
         regulator(a)
         return closing.plan(reg, year).to_dict()
 
     @api.post("/closing/{year}")
-    def closing_run(year: int, a: Who, key: Key) -> dict[str, Any]:
+    def closing_run(year: Year, a: Who, key: Key) -> dict[str, Any]:
         return closing.run(reg, a, year, key=key)
 
     @api.get("/statistics")
