@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
@@ -457,12 +457,7 @@ class Registry:
         return int(self.ledger.run(key, request, apply)["booking_id"])
 
     def _booking(self, s: Session, booking_id: int) -> Booking:
-        row = s.execute(
-            select(Booking).where(Booking.id == booking_id).with_for_update()
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(f"unknown booking {booking_id}")
-        return row
+        return _locked(s, Booking, booking_id, "booking")
 
     def decide_booking(
         self, actor: Actor, booking_id: int, *, approve: bool, note: str = "", key: str
@@ -479,8 +474,7 @@ class Registry:
         def apply(s: Session) -> dict[str, Any]:
             row = self._booking(s, booking_id)
             self._four_eyes(actor, row.holder_id, row.proposed_by)
-            if row.status != "proposed":
-                raise KetenError(f"booking {booking_id} is {row.status}, not proposed")
+            _still_proposed("booking", booking_id, row.status)
             holder = self._holder(s, row.holder_id)
             row.decided_by, row.decided_at, row.note = actor.user_id, self.clock(), note or None
             if approve:
@@ -517,8 +511,7 @@ class Registry:
             row = self._booking(s, booking_id)
             self._require(actor, "rekeningbevoegde", "fiatteur")
             self._same_holder(actor, row.holder_id)
-            if row.status != "proposed":
-                raise KetenError(f"booking {booking_id} is {row.status}, not proposed")
+            _still_proposed("booking", booking_id, row.status)
             row.status, row.decided_by, row.decided_at = "withdrawn", actor.user_id, self.clock()
             audit.append(
                 s,
@@ -646,12 +639,7 @@ class Registry:
         return int(self.ledger.run(key, request, apply)["transfer_id"])
 
     def _transfer(self, s: Session, transfer_id: int) -> Transfer:
-        t = s.execute(
-            select(Transfer).where(Transfer.id == transfer_id).with_for_update()
-        ).scalar_one_or_none()
-        if t is None:
-            raise NotFound(f"unknown transfer {transfer_id}")
-        return t
+        return _locked(s, Transfer, transfer_id, "transfer")
 
     def decide_transfer(
         self, actor: Actor, transfer_id: int, *, approve: bool, note: str = "", key: str
@@ -667,8 +655,7 @@ class Registry:
         def apply(s: Session) -> dict[str, Any]:
             t = self._transfer(s, transfer_id)
             self._four_eyes(actor, t.from_holder_id, t.proposed_by)
-            if t.status != "proposed":
-                raise KetenError(f"transfer {transfer_id} is {t.status}, not proposed")
+            _still_proposed("transfer", transfer_id, t.status)
             t.decided_by, t.decided_at, t.note = actor.user_id, self.clock(), note or None
             if approve:
                 source, target = self._holder(s, t.from_holder_id), self._holder(s, t.to_holder_id)
@@ -705,8 +692,7 @@ class Registry:
             t = self._transfer(s, transfer_id)
             self._require(actor, "rekeningbevoegde", "fiatteur")
             self._same_holder(actor, t.from_holder_id)
-            if t.status != "proposed":
-                raise KetenError(f"transfer {transfer_id} is {t.status}, not proposed")
+            _still_proposed("transfer", transfer_id, t.status)
             t.status, t.decided_by, t.decided_at = "withdrawn", actor.user_id, self.clock()
             audit.append(
                 s,
@@ -908,6 +894,22 @@ def _booking_dict(b: Booking, holder: str) -> dict[str, Any]:
         "verification": b.verification,
         "lot_id": b.lot_id,
     }
+
+
+_Row = TypeVar("_Row", Booking, Transfer)
+
+
+def _locked(s: Session, model: type[_Row], row_id: int, label: str) -> _Row:
+    """The row ``row_id`` of a proposal table, locked for the decision (404 if unknown)."""
+    row = s.execute(select(model).where(model.id == row_id).with_for_update()).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"unknown {label} {row_id}")
+    return row
+
+
+def _still_proposed(label: str, row_id: int, status: str) -> None:
+    if status != "proposed":
+        raise KetenError(f"{label} {row_id} is {status}, not proposed")
 
 
 def _number(text: str, field: str) -> Decimal:
