@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,22 +30,54 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     params: Annotated[str, typer.Option("--params", help="Energie Vervoer set.")] = "bijlage-1",
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="On an empty register, first fill it with generated demo data (marked as demo).",
+        ),
+    ] = False,
+    demo_folder: Annotated[
+        Path, typer.Option("--demo-folder", help="Where the demo's charging-session files go.")
+    ] = Path("demo-data"),
 ) -> None:
-    """Run the web service (JSON API under /api/v1) on the database of KETEN_DATABASE_URL."""
+    """Run the web application (pages and the JSON API under /api/v1) on the database of
+    KETEN_DATABASE_URL (default: the SQLite file keten.db)."""
     import uvicorn
+    from sqlalchemy import func, select
 
     from keten.core.params import load_set
     from keten.ledger.service import Ledger
     from keten.registry.service import Registry
     from keten.store.db import database_url, make_engine, session_factory, upgrade
-    from keten.web.api import create_app
+    from keten.store.models import Holder
+    from keten.web.app import create_web_app, is_demo
 
     engine = make_engine()
     upgrade(engine)
     reg = Registry(Ledger(session_factory(engine)), load_set("ev", params))
     reg.init()
-    typer.echo(f"keten serving {database_url()} on http://{host}:{port}/api/v1/docs")
-    uvicorn.run(create_app(reg), host=host, port=port, log_level="info")
+    url = f"http://{host}:{port}"
+    if demo:
+        from keten.web import demo as demo_data
+
+        with reg.ledger.sessions() as s:
+            holders = s.execute(select(func.count()).select_from(Holder)).scalar_one()
+        if holders and not is_demo(reg):
+            typer.echo(
+                "the register already holds real data; --demo fills only an empty register",
+                err=True,
+            )
+            raise typer.Exit(2)
+        if not holders:
+            typer.echo("creating demo data …")
+            info = demo_data.seed(reg, demo_folder)
+            typer.echo(f"demo charging-session file to upload: {info['upload_file']}")
+        typer.echo(f"demo logins (password {demo_data.PASSWORD}):")
+        for u in demo_data.logins(reg):
+            typer.echo(f"  {u['username']:<28} {u['role']:<16} {u['holder'] or ''}")
+    typer.echo(f"keten serving {database_url()} on {url}/  (API: {url}/api/v1/docs)")
+    uvicorn.run(create_web_app(reg), host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -203,6 +203,33 @@ class Registry:
                 raise AuthError("unknown user or wrong password") from None
             return Actor(u.id, u.username, u.role, u.holder_id)
 
+    def change_password(self, actor: Actor, old: str, new: str, *, key: str) -> None:
+        """Set a new password (at least 12 characters) after checking the current one."""
+        if len(new) < 12:
+            raise KetenError("a password has at least 12 characters")
+        if len(new) > 1000:
+            raise KetenError("a password has at most 1,000 characters")
+        if new == old:
+            raise KetenError("the new password must differ from the current one")
+        self.login(actor.username, old)
+
+        def apply(s: Session) -> dict[str, Any]:
+            u = s.get(User, actor.user_id)
+            if u is None:
+                raise NotFound(f"unknown user {actor.username!r}")
+            u.password_hash = _HASHER.hash(new)
+            audit.append(
+                s,
+                at=self.clock(),
+                actor=actor.label,
+                action="user.password",
+                subject=actor.username,
+                payload={},
+            )
+            return {"changed": actor.user_id}
+
+        self.ledger.run(key, {"op": "password", "user": actor.user_id}, apply)
+
     def create_token(self, actor: Actor, label: str, *, key: str) -> str:
         """A new API token for the acting user; only its hash is stored, the token is returned
         once."""

@@ -147,6 +147,22 @@ def _lines(lines: list[LineIn]) -> list[Line]:
     return [Line(ln.unit_type, ln.vintage, ln.amount) for ln in lines]
 
 
+def error_response(exc: KetenError) -> JSONResponse:
+    """The JSON answer for a refused request: 403 not allowed, 404 unknown (or another
+    holder's), 409 ledger conflict, 422 otherwise; ``detail`` is one line."""
+    status = 422
+    if isinstance(exc, AuthError):
+        status = 403
+    elif isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, LedgerError):
+        status = 409
+    body: dict[str, Any] = {"detail": str(exc).splitlines()[0]}
+    if isinstance(exc, ImportRefused):
+        body["errors"] = exc.report
+    return JSONResponse(status_code=status, content=body)
+
+
 def create_app(reg: Registry) -> FastAPI:
     reads = Reads(reg)
     app = FastAPI(
@@ -159,17 +175,7 @@ def create_app(reg: Registry) -> FastAPI:
 
     @app.exception_handler(KetenError)
     async def _keten_error(_request: Request, exc: KetenError) -> JSONResponse:
-        status = 422
-        if isinstance(exc, AuthError):
-            status = 403
-        elif isinstance(exc, NotFound):
-            status = 404
-        elif isinstance(exc, LedgerError):
-            status = 409
-        body: dict[str, Any] = {"detail": str(exc).splitlines()[0]}
-        if isinstance(exc, ImportRefused):
-            body["errors"] = exc.report
-        return JSONResponse(status_code=status, content=body)
+        return error_response(exc)
 
     @app.exception_handler(_Unauthorized)
     async def _unauth(_request: Request, _exc: _Unauthorized) -> JSONResponse:

@@ -1,0 +1,84 @@
+"""UI languages: Dutch (default) and English, from gettext catalogues read with Babel.
+
+Message ids are English. Each area of the application has its own catalogue file per language,
+``locale/<lang>/<area>.po``; all files of a language are merged when the application starts (a
+message id translated differently in two files is an error). Compiled ``.mo`` files are not
+needed: the ``.po`` files are read directly. ``tests/web/test_web_i18n.py`` checks that both
+languages have the same message ids, that Dutch translates every one, and that every string the
+templates and page modules mark for translation is in the catalogues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+_current: ContextVar[str] = ContextVar("keten_language", default=DEFAULT_LANGUAGE)
+
+
+class CatalogueError(Exception):
+    """A catalogue that cannot be used (conflicting translations, unreadable file)."""
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """Message id → translation for ``lang``, merged from every ``locale/<lang>/*.po``."""
+    if lang not in LANGUAGES:
+        raise CatalogueError(f"unknown language {lang!r} (languages: {', '.join(LANGUAGES)})")
+    merged: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / lang).glob("*.po")):
+        with path.open("rb") as fh:
+            cat = read_po(fh, locale=lang)
+        for message in cat:
+            if not message.id or not isinstance(message.id, str):
+                continue
+            text = message.string if isinstance(message.string, str) else ""
+            text = text or message.id
+            if message.id in merged and merged[message.id] != text:
+                raise CatalogueError(
+                    f"{path.name}: {message.id!r} is translated differently in {origin[message.id]}"
+                )
+            merged[message.id] = text
+            origin[message.id] = path.name
+    return merged
+
+
+def language() -> str:
+    return _current.get()
+
+
+@contextmanager
+def using(lang: str) -> Iterator[None]:
+    token = _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str) -> str:
+    """The translation of ``message`` in the current language (the id itself when missing)."""
+    return catalogue(language()).get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return gettext(singular if n == 1 else plural)
+
+
+_ = gettext
+
+
+def pick(cookie: str | None) -> str:
+    """The language for a request: the ``keten_lang`` cookie set by the language switch, else
+    Dutch (the register is Dutch by default, whatever the browser prefers)."""
+    return str(cookie) if cookie in LANGUAGES else DEFAULT_LANGUAGE

@@ -1,0 +1,1 @@
+"""HTML pages; each module defines ``router = ui.page_router()``."""
