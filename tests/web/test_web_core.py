@@ -179,3 +179,35 @@ def test_every_page_post_route_checks_csrf(site: Site) -> None:
     ]
     assert posts
     assert [r.path for r in posts if not isinstance(r, PageRoute)] == []
+
+
+def test_the_api_accepts_a_web_session_and_needs_its_csrf_header_for_writes(site: Site) -> None:
+    b = site.browser("alice")
+    assert b.client.get("/api/v1/me").json()["username"] == "alice"
+    body = {"label": "from the browser"}
+    r = b.client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "k1"})
+    assert r.status_code == 403 and "X-CSRF-Token" in r.json()["detail"]
+    r = b.client.post(
+        "/api/v1/tokens", json=body, headers={"Idempotency-Key": "k1", "X-CSRF-Token": "forged"}
+    )
+    assert r.status_code == 403
+    r = b.client.post(
+        "/api/v1/tokens", json=body, headers={"Idempotency-Key": "k1", "X-CSRF-Token": b.csrf}
+    )
+    assert r.status_code == 200 and r.json()["token"].startswith("kt_")
+
+
+def test_api_tokens_are_never_stored_in_plain_text_and_a_retry_does_not_show_one_again(
+    site: Site,
+) -> None:
+    from keten.store.models import IdempotencyRecord
+
+    b = site.browser("alice")
+    r = b.post("/account/tokens", {"label": "once", "form_key": "same"})
+    token = r.text.split('<code class="token">')[1].split("<")[0]
+    again = b.post("/account/tokens", {"label": "once", "form_key": "same"})
+    assert again.status_code == 422 and "shown only once" in again.text
+    assert token not in again.text
+    with site.reg.ledger.sessions() as s:
+        stored = [rec.result for rec in s.query(IdempotencyRecord).all()]
+    assert stored and not any(token in text or "kt_" in text for text in stored)

@@ -231,21 +231,22 @@ class Registry:
         self.ledger.run(key, {"op": "password", "user": actor.user_id}, apply)
 
     def create_token(self, actor: Actor, label: str, *, key: str) -> str:
-        """A new API token for the acting user; only its hash is stored, the token is returned
-        once."""
+        """A new API token for the acting user. Only its SHA-256 is stored — also in the
+        idempotency record, so a retry of the same request cannot show the token again: it is
+        refused with a clear message (create a new token instead)."""
         label = label.strip() or "token"
-        token = "kt_" + secrets.token_urlsafe(32)
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        issued: dict[str, str] = {}
 
         def apply(s: Session) -> dict[str, Any]:
-            s.add(
-                ApiToken(
-                    user_id=actor.user_id,
-                    token_hash=digest,
-                    label=label[:100],
-                    created_at=self.clock(),
-                )
+            token = "kt_" + secrets.token_urlsafe(32)
+            row = ApiToken(
+                user_id=actor.user_id,
+                token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                label=label[:100],
+                created_at=self.clock(),
             )
+            s.add(row)
+            s.flush()
             audit.append(
                 s,
                 at=self.clock(),
@@ -254,13 +255,16 @@ class Registry:
                 subject=actor.username,
                 payload={"label": label},
             )
-            return {"token": token}
+            issued["token"] = token
+            return {"token_id": row.id}
 
-        return str(
-            self.ledger.run(key, {"op": "token", "user": actor.user_id, "label": label}, apply)[
-                "token"
-            ]
-        )
+        self.ledger.run(key, {"op": "token", "user": actor.user_id, "label": label}, apply)
+        if "token" not in issued:
+            raise KetenError(
+                "this token request was already applied and a token is shown only once; "
+                "create a new token"
+            )
+        return issued["token"]
 
     def revoke_token(self, actor: Actor, token_id: int, *, key: str) -> None:
         def apply(s: Session) -> dict[str, Any]:

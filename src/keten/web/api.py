@@ -1,6 +1,7 @@
 """JSON API of the register under ``/api/v1`` (FastAPI, OpenAPI at ``/api/v1/openapi.json``).
 
-Authentication: ``Authorization: Bearer <API token>``. Every write needs an ``Idempotency-Key``
+Authentication: ``Authorization: Bearer <API token>`` for programs; for people signed in to the
+web pages, their session cookie (writes then also need the ``X-CSRF-Token`` header). Every write needs an ``Idempotency-Key``
 header; a retry with the same key and body applies nothing twice. Authorisation is checked by
 the service layer for every action; objects of another holder answer 404, as unknown ids do.
 """
@@ -34,6 +35,7 @@ from keten.ledger.verify import verify
 from keten.registry import closing
 from keten.registry.service import Actor, AuthError, BookingInput, NotFound, Reads, Registry
 from keten.registry.sessions import ImportRefused, import_sessions
+from keten.web.security import SESSION_COOKIE, same
 
 MAX_UPLOAD = 512 * 1024 * 1024
 
@@ -122,14 +124,23 @@ class _Unauthorized(Exception):
 
 
 def current_actor(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    """The user of the Bearer API token (401 without a valid one)."""
-    if not authorization or not authorization.startswith("Bearer "):
-        raise _Unauthorized()
+    """The user of the Bearer API token, or the person of the web session cookie (a write with
+    the cookie must also send the session's CSRF token in ``X-CSRF-Token``); 401 otherwise."""
     reg: Registry = request.app.state.registry
-    try:
-        return reg.actor_for_token(authorization.removeprefix("Bearer ").strip())
-    except AuthError:
-        raise _Unauthorized() from None
+    if authorization and authorization.startswith("Bearer "):
+        try:
+            return reg.actor_for_token(authorization.removeprefix("Bearer ").strip())
+        except AuthError:
+            raise _Unauthorized() from None
+    sessions = getattr(request.app.state, "sessions", None)
+    signed = sessions.find(request.cookies.get(SESSION_COOKIE)) if sessions else None
+    if signed is None:
+        raise _Unauthorized()
+    if request.method not in ("GET", "HEAD") and not same(
+        request.headers.get("x-csrf-token"), signed.csrf
+    ):
+        raise AuthError("a write with a session cookie needs the session's X-CSRF-Token header")
+    return signed.actor
 
 
 def idempotency(idempotency_key: Annotated[str | None, Header()] = None) -> str:
