@@ -57,7 +57,11 @@ def test_every_marked_string_is_in_the_catalogues() -> None:
     assert missing == [], "run: python -m keten.web.catalogues"
 
 
-def test_catalogues_load_without_conflicts_and_translate() -> None:
+def test_no_message_is_translated_differently_in_two_areas() -> None:
+    assert i18n.conflicts("nl") == () and i18n.conflicts("en") == ()
+
+
+def test_catalogues_translate() -> None:
     assert i18n.catalogue("nl")["Log in"] == "Inloggen"
     assert i18n.catalogue("en")["Log in"] == "Log in"
     with i18n.using("nl"):

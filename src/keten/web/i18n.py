@@ -1,11 +1,11 @@
 """UI languages: Dutch (default) and English, from gettext catalogues read with Babel.
 
 Message ids are English. Each area of the application has its own catalogue file per language,
-``locale/<lang>/<area>.po``; all files of a language are merged when the application starts (a
-message id translated differently in two files is an error). Compiled ``.mo`` files are not
+``locale/<lang>/<area>.po``; all files of a language are merged when first needed. Compiled ``.mo`` files are not
 needed: the ``.po`` files are read directly. ``tests/web/test_web_i18n.py`` checks that both
-languages have the same message ids, that Dutch translates every one, and that every string the
-templates and page modules mark for translation is in the catalogues.
+languages have the same message ids, that Dutch translates every one, that no id is translated
+differently in two files, and that every string the templates and page modules mark for
+translation is in the catalogues.
 """
 
 from __future__ import annotations
@@ -29,14 +29,20 @@ class CatalogueError(Exception):
     """A catalogue that cannot be used (conflicting translations, unreadable file)."""
 
 
+def _files(lang: str) -> list[Path]:
+    """``core.po`` first, then the areas in name order."""
+    files = sorted((LOCALE_DIR / lang).glob("*.po"))
+    return sorted(files, key=lambda p: (p.stem != "core", p.stem))
+
+
 @cache
-def catalogue(lang: str) -> dict[str, str]:
-    """Message id → translation for ``lang``, merged from every ``locale/<lang>/*.po``."""
+def _load(lang: str) -> tuple[dict[str, str], tuple[str, ...]]:
     if lang not in LANGUAGES:
         raise CatalogueError(f"unknown language {lang!r} (languages: {', '.join(LANGUAGES)})")
     merged: dict[str, str] = {}
     origin: dict[str, str] = {}
-    for path in sorted((LOCALE_DIR / lang).glob("*.po")):
+    conflicts: list[str] = []
+    for path in _files(lang):
         with path.open("rb") as fh:
             cat = read_po(fh, locale=lang)
         for message in cat:
@@ -44,13 +50,27 @@ def catalogue(lang: str) -> dict[str, str]:
                 continue
             text = message.string if isinstance(message.string, str) else ""
             text = text or message.id
-            if message.id in merged and merged[message.id] != text:
-                raise CatalogueError(
-                    f"{path.name}: {message.id!r} is translated differently in {origin[message.id]}"
-                )
+            if message.id in merged:
+                if merged[message.id] != text:
+                    conflicts.append(
+                        f"{lang}/{path.name}: {message.id!r} is translated differently in "
+                        f"{origin[message.id]} (that one is used)"
+                    )
+                continue
             merged[message.id] = text
             origin[message.id] = path.name
-    return merged
+    return merged, tuple(conflicts)
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """Message id → translation for ``lang``, merged from every ``locale/<lang>/*.po`` (the
+    first file in :func:`_files` order wins when two disagree; :func:`conflicts` lists those)."""
+    return _load(lang)[0]
+
+
+def conflicts(lang: str) -> tuple[str, ...]:
+    """Message ids translated differently in two catalogue files of ``lang``."""
+    return _load(lang)[1]
 
 
 def language() -> str:
