@@ -443,3 +443,139 @@ def pact_import(
                 }
             )
     emit(rows, format, title="PACT footprints")
+
+
+# ----------------------------------------------------------------------------- PACT over HTTP
+# The database is KETEN_DATABASE_URL (default: the SQLite file keten.db); each command brings
+# the schema up to date first (idempotent), as `keten registry init` does.
+
+
+def _pact_store() -> Any:
+    from keten.footprint.pact_store import PactStore
+    from keten.store.db import make_engine, session_factory, upgrade
+
+    engine = make_engine()
+    upgrade(engine, "heads")
+    return PactStore(session_factory(engine))
+
+
+@pact_app.command("org-create")
+@guarded
+def pact_org_create(
+    name: Annotated[str, typer.Argument(help="Company name (supplier or customer).")],
+) -> None:
+    """Create an organisation that exchanges PACT footprints."""
+    _pact_store().create_org(name)
+    typer.echo(f"organisation {name!r} created")
+
+
+@pact_app.command("client-create")
+@guarded
+def pact_client_create(
+    org: Annotated[str, typer.Option("--org", help="The organisation the client acts for.")],
+    label: Annotated[str, typer.Option("--label", help="What the client is for.")] = "",
+) -> None:
+    """New OAuth2 client credentials for ORG; the secret is shown this once only."""
+    cred = _pact_store().create_client(org, label)
+    typer.echo(f"client_id: {cred.client_id}")
+    typer.echo(f"client_secret: {cred.client_secret}")
+    warn("store the client secret now: keten keeps only a hash of it")
+
+
+@pact_app.command("client-revoke")
+@guarded
+def pact_client_revoke(
+    client_id: Annotated[str, typer.Argument(help="The client_id to revoke.")],
+) -> None:
+    """Revoke a client: it gets no new tokens and its tokens stop working."""
+    _pact_store().revoke_client(client_id)
+    typer.echo(f"client {client_id} revoked")
+
+
+@pact_app.command("load")
+@guarded
+def pact_load(
+    owner: Annotated[str, typer.Option("--owner", help="The supplier that owns the footprints.")],
+    files: Annotated[list[Path], typer.Argument(help="PACT JSON files.")],
+    format: FormatOpt = Format.table,
+) -> None:
+    """Store validated footprints of OWNER (each file all or nothing). A footprint loaded again
+    unchanged is kept; Active → Deprecated is accepted; other changes need a new id (FP-37)."""
+    store = _pact_store()
+    rows = []
+    for f in files:
+        fps = read_pact(f)
+        try:
+            result = store.add_footprints(owner, fps)
+        except InputError as exc:
+            raise InputError(exc.reason, file=str(f), field=exc.field) from None
+        rows += [{"file": str(f), "id": i, "action": a} for i, a in result.actions]
+    emit(rows, format, title=f"PACT footprints of {owner}")
+
+
+def _share_ids(store: Any, owner: str, ids: list[str], all_: bool) -> list[str]:
+    if all_ == bool(ids):
+        raise fail("give --id (repeatable) or --all")
+    if not all_:
+        return ids
+    owned = [str(r["id"]) for r in store.owned(owner)]
+    if not owned:
+        raise fail(f"{owner} has no footprints (load them with `pact load`)")
+    return owned
+
+
+@pact_app.command("share")
+@guarded
+def pact_share(
+    owner: Annotated[str, typer.Option("--owner", help="The supplier that owns the footprints.")],
+    customer: Annotated[str, typer.Option("--customer", help="The customer to share with.")],
+    ids: Annotated[list[str], typer.Option("--id", help="Footprint id (repeatable).")] = [],  # noqa: B006
+    all_: Annotated[bool, typer.Option("--all", help="Every footprint of OWNER.")] = False,
+) -> None:
+    """Share footprints of OWNER with CUSTOMER (only shared footprints are served to it)."""
+    store = _pact_store()
+    chosen = _share_ids(store, owner, ids, all_)
+    new = store.share(owner, chosen, customer)
+    typer.echo(f"{len(chosen)} footprint(s) shared with {customer} ({new} new)")
+
+
+@pact_app.command("unshare")
+@guarded
+def pact_unshare(
+    owner: Annotated[str, typer.Option("--owner", help="The supplier that owns the footprints.")],
+    customer: Annotated[str, typer.Option("--customer", help="The customer to stop sharing with.")],
+    ids: Annotated[list[str], typer.Option("--id", help="Footprint id (repeatable).")] = [],  # noqa: B006
+    all_: Annotated[bool, typer.Option("--all", help="Every footprint of OWNER.")] = False,
+) -> None:
+    """Stop sharing footprints of OWNER with CUSTOMER."""
+    store = _pact_store()
+    gone = store.unshare(owner, _share_ids(store, owner, ids, all_), customer)
+    typer.echo(f"{gone} share(s) with {customer} removed")
+
+
+@pact_app.command("list")
+@guarded
+def pact_list(
+    owner: Annotated[str, typer.Option("--owner", help="The supplier that owns the footprints.")],
+    format: FormatOpt = Format.table,
+) -> None:
+    """Footprints of OWNER in the database and whom each is shared with."""
+    emit(_pact_store().owned(owner), format, title=f"PACT footprints of {owner}")
+
+
+@pact_app.command("events")
+@guarded
+def pact_events(
+    org: Annotated[str, typer.Option("--org", help="The organisation whose clients sent them.")],
+    format: FormatOpt = Format.json,
+) -> None:
+    """Events (CloudEvents) received on POST /3/events from ORG's clients."""
+    rows = _pact_store().events(org)
+    if format is Format.json:
+        _write_json(rows)
+        return
+    emit(
+        [{k: v for k, v in r.items() if k != "data"} for r in rows],
+        format,
+        title=f"PACT events from {org}",
+    )

@@ -1,5 +1,5 @@
-"""The web application: the HTML pages (``keten.web.pages``) and the JSON API (``/api/v1``) in
-one FastAPI application.
+"""The web application: the HTML pages (``keten.web.pages``), the register's JSON API
+(``/api/v1``) and the PACT data exchange (``/auth/token``, ``/3/…``) in one FastAPI application.
 
 Every page module in :mod:`keten.web.pages` that defines ``router`` is included. Errors become
 an HTML page for page paths and JSON for ``/api/``; security headers are set on every answer.
@@ -21,9 +21,11 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keten.core.errors import KetenError
+from keten.footprint.pact_store import PactStore
 from keten.registry.service import AuthError, NotFound, Registry
 from keten.store.models import AuditEvent
 from keten.web import api, i18n, pages, ui
+from keten.web.pact_api import create_pact_router
 from keten.web.security import (
     CSRF_COOKIE,
     LANG_COOKIE,
@@ -42,8 +44,11 @@ CSP = (
 )
 
 
+MACHINE_PREFIXES = ("/api/", "/static/", "/auth/", "/3/")  # JSON APIs (register, PACT), files
+
+
 def _is_page(path: str) -> bool:
-    return not (path.startswith("/api/") or path.startswith("/static/"))
+    return not path.startswith(MACHINE_PREFIXES)
 
 
 def is_demo(reg: Registry) -> bool:
@@ -64,6 +69,8 @@ def create_web_app(reg: Registry, *, login_limiter: LoginLimiter | None = None) 
     app.state.login_limiter = login_limiter or LoginLimiter()
     app.state.demo = is_demo(reg)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # PACT v3 data exchange (issue #7): /auth/token and /3/… on the same database.
+    app.include_router(create_pact_router(PactStore(reg.ledger.sessions, clock=reg.clock)))
 
     page_routes = []
     for info in pkgutil.iter_modules(pages.__path__):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from keten.store import pact_models  # noqa: F401  (PACT tables in Base.metadata)
 from keten.store.models import Base
 
 config = context.config
