@@ -49,7 +49,8 @@ def _load(lang: str) -> tuple[dict[str, str], tuple[str, ...]]:
             if not message.id or not isinstance(message.id, str):
                 continue
             text = message.string if isinstance(message.string, str) else ""
-            text = text or message.id
+            if not text:
+                continue  # not translated yet: another file's translation or the id is used
             if message.id in merged:
                 if merged[message.id] != text:
                     conflicts.append(
@@ -86,13 +87,15 @@ def using(lang: str) -> Iterator[None]:
         _current.reset(token)
 
 
-def gettext(message: str) -> str:
-    """The translation of ``message`` in the current language (the id itself when missing)."""
-    return catalogue(language()).get(message, message)
+def gettext(message: str, **variables: object) -> str:
+    """The translation of ``message`` in the current language (the id itself when missing),
+    with ``%(name)s`` placeholders filled from ``variables`` when given."""
+    text = catalogue(language()).get(message, message)
+    return text % variables if variables else text
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return gettext(singular if n == 1 else plural)
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    return gettext(singular if n == 1 else plural, **variables)
 
 
 _ = gettext
