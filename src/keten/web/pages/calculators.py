@@ -1,0 +1,514 @@
+"""Calculators that need no account: the obligation and the booking calculator on the Energie
+Vervoer engine (``keten.ev``), per parameter set (``bijlage-1``, ``besluit-2025``) or both side
+by side, each result with its full explanation trace.
+
+The page computes exactly what ``keten ev obligation`` and ``keten ev units --explain`` compute:
+deliveries go through :func:`keten.ev.obligation.obligations`, a booking through
+:func:`keten.ev.units.units_for_booking`. Input is checked field by field first (the same checks
+as the file readers of :mod:`keten.io.ev_files`); what only a parameter set can refuse (a sector
+the set has no table for, a value the set marks unknown) is shown in that set's column.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import FormData, UploadFile
+
+from keten.core.errors import InputError, KetenError
+from keten.core.params import ParameterSet, load_set
+from keten.core.quantity import parse_number, tidy
+from keten.core.trace import Trace
+from keten.ev.energy import fuel_catalogue
+from keten.ev.model import (
+    CATEGORIES,
+    ELECTRICITY_FUEL,
+    MAX_QUANTITY,
+    OBLIGATION_ROWS,
+    QUANTITY_UNITS,
+    SECTORS,
+    Booking,
+    Delivery,
+)
+from keten.ev.obligation import Obligation, check_sector, obligations
+from keten.ev.units import units_for_booking
+from keten.io.csvfile import read_rows
+from keten.io.ev_files import DELIVERY_COLUMNS
+from keten.web import i18n, ui
+
+router = ui.page_router()
+
+
+def _(message: str, **values: object) -> str:
+    """The translation of ``message``, with ``%(name)s`` placeholders filled from ``values``."""
+    text = i18n.gettext(message)
+    return text % values if values else text
+
+
+SETS = ("bijlage-1", "besluit-2025")
+BOTH = "both"
+FORM_ROWS = 5
+MAX_UPLOAD = 2_000_000  # bytes: a deliveries file of tens of thousands of rows
+SUPPLIER = "—"  # deliveries entered in the form belong to one (unnamed) supplier
+
+
+@cache
+def params(name: str) -> ParameterSet:
+    return load_set("ev", name)
+
+
+@cache
+def years() -> tuple[int, ...]:
+    """The years the default set has obligation tables for (Bijlage 1: 2026–2030)."""
+    table = params(SETS[0]).parameter("ev.land.total")
+    return tuple(y for y in range(2000, 2101) if table.covers(y))
+
+
+def fuels() -> dict[str, list[str]]:
+    """Fuel → accepted units; the fuel catalogue lives in the shared ``common`` set."""
+    return fuel_catalogue(params(SETS[0]))
+
+
+def row_labels() -> dict[str, str]:
+    return {
+        "total": _("Total obligation"),
+        "sector_specific": _("Sector-specific part"),
+        "vrije_ruimte": _("Free space (vrije ruimte)"),
+        "annex_ixa_min": _("Annex IX-A sub-obligation"),
+        "rfnbo_min": _("RFNBO sub-obligation"),
+        "conventional_cap": _("Cap on conventional (crop) units"),
+        "annex_ixb_cap": _("Cap on Annex IX-B units"),
+    }
+
+
+def scenario_options() -> list[tuple[str, str]]:
+    return [
+        ("bijlage-1", _("bijlage-1 (Bijlage 1 as printed)")),
+        ("besluit-2025", _("besluit-2025 (2025 draft decree)")),
+        (BOTH, _("both, side by side")),
+    ]
+
+
+# ----------------------------------------------------------------------------- traces
+
+
+@dataclass
+class TraceView:
+    """A trace as the page shows it: steps, parameters (flagged ones marked), unknown values."""
+
+    steps: list[dict[str, str]]
+    parameters: list[dict[str, Any]]
+    unknown: list[dict[str, str]]
+    receipt: dict[str, Any]
+
+    @property
+    def flagged(self) -> list[str]:
+        return sorted({p["name"] for p in self.parameters if p["flagged"]})
+
+
+def trace_view(trace: Trace, unknown: dict[str, str] | None = None) -> TraceView:
+    d = trace.to_dict()
+    parameters = [{**p, "flagged": p["status"] != "source"} for p in d["parameters"]]
+    return TraceView(
+        steps=d["steps"],
+        parameters=parameters,
+        unknown=[{"name": k, "why": v} for k, v in sorted((unknown or {}).items())],
+        receipt=d["receipt"],
+    )
+
+
+# ----------------------------------------------------------------------------- input
+
+
+@dataclass
+class Checked:
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _text(form: FormData, name: str, limit: int = 200) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _scenarios(form: FormData, c: Checked, name: str) -> list[str]:
+    choice = _text(form, name) or SETS[0]
+    c.values[name] = choice
+    if choice == BOTH:
+        return list(SETS)
+    if choice not in SETS:
+        c.errors[name] = _("Choose one of the offered parameter sets.")
+        return []
+    return [choice]
+
+
+def _year(form: FormData, c: Checked, name: str) -> int:
+    raw = _text(form, name)
+    c.values[name] = raw
+    allowed = years()
+    if raw.isdigit() and int(raw) in allowed:
+        return int(raw)
+    c.errors[name] = _(
+        "Enter a year from %(first)s to %(last)s (the years the tables cover).",
+        first=allowed[0],
+        last=allowed[-1],
+    )
+    return 0
+
+
+def _quantity(raw: str) -> tuple[Decimal | None, str | None]:
+    """The quantity as an exact number, or the reason it is refused."""
+    if not raw:
+        return None, _("Enter a quantity.")
+    try:
+        q = parse_number(raw)
+    except ValueError:
+        return None, _("Enter a number with at most six decimals, e.g. 1000000 or 2,5.")
+    if q <= 0:
+        return None, _("The quantity must be more than zero.")
+    if q >= MAX_QUANTITY:
+        return None, _("The quantity is implausibly large (limit 10^12).")
+    return q, None
+
+
+def _fuel_unit(fuel: str, unit: str, key: str, c: Checked) -> bool:
+    catalogue = fuels()
+    if fuel not in catalogue:
+        c.errors[f"fuel{key}"] = _(
+            "Unknown fuel %(fuel)s; choose one from the list.", fuel=repr(fuel)
+        )
+        return False
+    if unit not in catalogue[fuel]:
+        c.errors[f"unit{key}"] = _(
+            "Fuel %(fuel)s is given in %(units)s.", fuel=fuel, units=", ".join(catalogue[fuel])
+        )
+        return False
+    return True
+
+
+def _form_deliveries(form: FormData, c: Checked) -> list[Delivery]:
+    out = []
+    for i in range(1, FORM_ROWS + 1):
+        cells = {k: _text(form, f"{k}_{i}") for k in ("sector", "fuel", "quantity", "unit")}
+        c.values.update({f"{k}_{i}": v for k, v in cells.items()})
+        if not cells["quantity"] and not cells["fuel"]:
+            continue  # an empty row
+        ok = True
+        if cells["sector"] not in SECTORS:
+            c.errors[f"sector_{i}"] = _("Choose a sector.")
+            ok = False
+        ok = _fuel_unit(cells["fuel"], cells["unit"], f"_{i}", c) and ok
+        q, why = _quantity(cells["quantity"])
+        if why:
+            c.errors[f"quantity_{i}"] = why
+        if ok and q is not None:
+            out.append(Delivery(SUPPLIER, cells["sector"], cells["fuel"], q, cells["unit"]))
+    return out
+
+
+async def _upload(form: FormData, name: str, c: Checked, limit: int) -> tuple[str, bytes] | None:
+    """The uploaded file (name, bytes), None when no file was chosen."""
+    item = form.get(name)
+    if not isinstance(item, UploadFile) or not item.filename:
+        return None
+    data = await item.read(limit + 1)
+    if len(data) > limit:
+        c.errors[name] = _("The file is too large (at most %(n)s bytes).", n=limit)
+        return None
+    return Path(item.filename).name[:100] or "upload.csv", data
+
+
+def file_deliveries(filename: str, data: bytes) -> list[Delivery]:
+    """Deliveries from a CSV in the ``examples/ev/deliveries.csv`` format, checked as
+    :func:`keten.io.ev_files.read_deliveries` checks them except the sector's table, which
+    depends on the parameter set (shown per set). Errors name the file, row and field."""
+    catalogue = fuels()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "deliveries.csv"
+        path.write_bytes(data)
+        out = []
+        try:
+            for row, r in read_rows(path, DELIVERY_COLUMNS):
+
+                def bad(field_: str, message: str, row: int = row) -> InputError:
+                    return InputError(message, file=filename, row=row, field=field_)
+
+                if not r["supplier"]:
+                    raise bad("supplier", "is empty")
+                if r["sector"] not in SECTORS:
+                    raise bad("sector", f"unknown sector {r['sector']!r} ({', '.join(SECTORS)})")
+                if r["fuel"] not in catalogue:
+                    raise bad(
+                        "fuel",
+                        f"unknown fuel {r['fuel']!r} (known: {', '.join(sorted(catalogue))})",
+                    )
+                if r["unit"] not in catalogue[r["fuel"]]:
+                    raise bad(
+                        "unit",
+                        f"fuel {r['fuel']!r} cannot be given in {r['unit']!r} "
+                        f"(use {', '.join(catalogue[r['fuel']])})",
+                    )
+                try:
+                    q = parse_number(r["quantity"])
+                except ValueError as exc:
+                    raise bad("quantity", str(exc)) from None
+                if q <= 0:
+                    raise bad("quantity", "must be positive")
+                if q >= MAX_QUANTITY:
+                    raise bad("quantity", f"is implausibly large (limit {MAX_QUANTITY})")
+                out.append(Delivery(r["supplier"], r["sector"], r["fuel"], q, r["unit"]))
+        except InputError as exc:
+            if exc.file != filename:  # the reader names the temporary path
+                raise InputError(exc.reason, file=filename, row=exc.row, field=exc.field) from None
+            raise
+    if not out:
+        raise InputError("no deliveries in the file", file=filename)
+    return out
+
+
+# ----------------------------------------------------------------------------- obligation
+
+
+@dataclass
+class ObligationView:
+    supplier: str
+    sector: str
+    base_mj: Decimal
+    rows: list[dict[str, Any]]  # row, label, value (None = unknown), why
+    trace: TraceView
+
+
+@dataclass
+class SectorRefused:
+    supplier: str
+    sector: str
+    message: str
+
+
+@dataclass
+class ScenarioObligations:
+    scenario: str
+    results: list[ObligationView] = field(default_factory=list)
+    refused: list[SectorRefused] = field(default_factory=list)
+
+
+def _view(o: Obligation) -> ObligationView:
+    labels = row_labels()
+    rows = [
+        {
+            "row": r,
+            "label": labels[r],
+            "value": o.rows[r],
+            "why": o.unknown.get(r, ""),
+        }
+        for r in OBLIGATION_ROWS
+    ]
+    unknown = {f"ev.{o.sector}.{r}": why for r, why in o.unknown.items()}
+    return ObligationView(o.supplier, o.sector, tidy(o.base_mj), rows, trace_view(o.trace, unknown))
+
+
+def obligations_per_scenario(
+    deliveries: list[Delivery], year: int, scenario: str
+) -> ScenarioObligations:
+    """Obligations per supplier and sector under ``scenario``; a sector the set cannot compute
+    (no table, or its total marked unknown) is listed as refused with the engine's reason."""
+    pset = params(scenario)
+    out = ScenarioObligations(scenario)
+    groups: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
+    for d in deliveries:
+        groups[(d.supplier, d.sector)].append(d)
+    for (supplier, sector), group in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], SECTORS.index(kv[0][1]))
+    ):
+        try:
+            check_sector(pset, sector, year)
+            out.results += [_view(o) for o in obligations(group, year, pset)]
+        except KetenError as exc:
+            out.refused.append(SectorRefused(supplier, sector, str(exc).splitlines()[0]))
+    return out
+
+
+# ----------------------------------------------------------------------------- booking
+
+
+@dataclass
+class BookingView:
+    scenario: str
+    units: int | None = None
+    unit_name: str = ""
+    trace: TraceView | None = None
+    refused: str = ""
+
+
+def _booking_field(message: str) -> str:
+    """The form field an engine refusal of a booking is about."""
+    for key, name in (
+        ("ghg_intensity", "ghg_intensity"),
+        ("RFNBO", "ghg_intensity"),
+        ("category", "category"),
+        ("sector", "sector"),
+        ("quantity", "quantity"),
+        ("unit", "unit"),
+        ("fuel", "fuel"),
+    ):
+        if key in message:
+            return name
+    return "_form"
+
+
+def _booking_input(form: FormData, c: Checked) -> Booking | None:
+    cells = {
+        k: _text(form, k)
+        for k in ("sector", "category", "fuel", "quantity", "unit", "ghg_intensity")
+    }
+    c.values.update(cells)
+    if cells["sector"] not in SECTORS:
+        c.errors["sector"] = _("Choose a sector.")
+    if cells["category"] not in CATEGORIES:
+        c.errors["category"] = _("Choose a category.")
+    fuel_ok = _fuel_unit(cells["fuel"], cells["unit"], "", c)
+    q, why = _quantity(cells["quantity"])
+    if why:
+        c.errors["quantity"] = why
+    ci: Decimal | None = None
+    raw = cells["ghg_intensity"]
+    if fuel_ok and cells["fuel"] == ELECTRICITY_FUEL:
+        if raw:
+            c.errors["ghg_intensity"] = _(
+                "Leave this empty for electricity: the grid renewable share applies."
+            )
+    elif not raw:
+        c.errors["ghg_intensity"] = _("Enter the GHG intensity in gCO2e/MJ.")
+    else:
+        try:
+            ci = parse_number(raw)
+        except ValueError:
+            c.errors["ghg_intensity"] = _(
+                "Enter a number with at most six decimals, e.g. 1000000 or 2,5."
+            )
+    if c.errors or q is None:
+        return None
+    return Booking("—", cells["sector"], cells["category"], cells["fuel"], q, cells["unit"], ci)
+
+
+def booking_per_scenario(booking: Booking, year: int, scenario: str) -> BookingView:
+    trace = Trace(params(scenario))
+    try:
+        result = units_for_booking(booking, year, trace)
+    except KetenError as exc:
+        return BookingView(scenario, refused=str(exc).splitlines()[0])
+    return BookingView(scenario, result.units, result.unit_name, trace_view(trace))
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def _context(**extra: Any) -> dict[str, Any]:
+    catalogue = fuels()
+    ctx: dict[str, Any] = {
+        "years": years(),
+        "year_options": [(str(y), str(y)) for y in years()],
+        "sector_options": [("", "—"), *((s, s) for s in SECTORS)],
+        "category_options": [("", "—"), *((k, k) for k in CATEGORIES)],
+        "fuel_options": [("", "—"), *((f, f) for f in sorted(catalogue))],
+        "unit_options": [(u, u) for u in QUANTITY_UNITS],
+        "catalogue": catalogue,
+        "scenarios": scenario_options(),
+        "form_rows": FORM_ROWS,
+        "active": "",
+        "ob_errors": {},
+        "ob_values": {"year": str(years()[0]), "scenario": SETS[0]},
+        "bk_errors": {},
+        "bk_values": {"booking_year": str(years()[0]), "booking_scenario": SETS[0]},
+        "ob_results": None,
+        "bk_results": None,
+        "source_name": "",
+    }
+    ctx.update(extra)
+    return ctx
+
+
+@router.get("/calculators", response_class=HTMLResponse)
+def calculators(request: Request) -> HTMLResponse:
+    return ui.render(request, "calculators/index.html", _context())
+
+
+@router.post("/calculators/obligation", response_class=HTMLResponse)
+async def obligation_calculator(request: Request) -> HTMLResponse:
+    form = await request.form()
+    c = Checked()
+    scenarios = _scenarios(form, c, "scenario")
+    year = _year(form, c, "year")
+    upload = await _upload(form, "deliveries", c, MAX_UPLOAD)
+    deliveries = _form_deliveries(form, c)
+    source = _("the rows entered above")
+    entered = any(
+        c.values.get(f"{k}_{i}") for k in ("fuel", "quantity") for i in range(1, FORM_ROWS + 1)
+    )
+    if upload is not None:
+        if entered:
+            c.errors["deliveries"] = _("Enter rows or upload a file, not both.")
+        else:
+            try:
+                deliveries = file_deliveries(*upload)
+                source = upload[0]
+            except InputError as exc:
+                c.errors["deliveries"] = str(exc)
+    elif not entered and "deliveries" not in c.errors:
+        c.errors["_form"] = _("Enter at least one delivery, or upload a deliveries file.")
+    if c.errors:
+        return ui.render(
+            request,
+            "calculators/index.html",
+            _context(active="obligation", ob_errors=c.errors, ob_values=c.values),
+            status=422,
+        )
+    results = [obligations_per_scenario(deliveries, year, s) for s in scenarios]
+    return ui.render(
+        request,
+        "calculators/index.html",
+        _context(
+            active="obligation",
+            ob_values=c.values,
+            ob_results=results,
+            ob_year=year,
+            source_name=source,
+        ),
+    )
+
+
+@router.post("/calculators/booking", response_class=HTMLResponse)
+async def booking_calculator(request: Request) -> HTMLResponse:
+    form = await request.form()
+    c = Checked()
+    scenarios = _scenarios(form, c, "booking_scenario")
+    year = _year(form, c, "booking_year")
+    booking = _booking_input(form, c)
+    results: list[BookingView] = []
+    if booking is not None and not c.errors:
+        results = [booking_per_scenario(booking, year, s) for s in scenarios]
+        refusals = {r.refused for r in results}
+        if all(r.refused for r in results) and len(refusals) == 1:
+            # every set refuses it for the same reason: it is the input, not a set's gap
+            message = refusals.pop()
+            c.errors[_booking_field(message)] = message
+    if c.errors:
+        return ui.render(
+            request,
+            "calculators/index.html",
+            _context(active="booking", bk_errors=c.errors, bk_values=c.values),
+            status=422,
+        )
+    return ui.render(
+        request,
+        "calculators/index.html",
+        _context(active="booking", bk_values=c.values, bk_results=results, bk_year=year),
+    )
