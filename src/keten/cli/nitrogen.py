@@ -245,7 +245,16 @@ def norms_cmd(
     catalogue = load_catalogue(pset)
     rows = read_housings(housings, catalogue)
     obs = read_observed_farms(observed) if observed is not None else None
-    result = farm_norms(rows, catalogue, method, reference_year, obs, read_ladder(), cost)  # type: ignore[arg-type]
+    result = farm_norms(
+        rows,
+        catalogue,
+        method,  # type: ignore[arg-type]
+        reference_year,
+        obs,
+        read_ladder(),
+        cost,
+        explain=explain_,
+    )
     traces = [r.trace for r in result if r.trace] if explain_ else None
     if format is Format.table:
         emit(

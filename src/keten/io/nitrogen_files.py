@@ -125,6 +125,10 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
     """Housings CSV; every code checked against the catalogue (errors name file, row, field)."""
     name = str(path)
     out = []
+    # Parsed 'additional' lists and resolved housing codes by their text: the checks depend on
+    # the text alone, so a text that passed once passes again (errors are never cached).
+    adds_seen: dict[str, tuple[Additional, ...]] = {}
+    codes_seen: set[str] = set()
     for row, r in read_rows(path, HOUSING_COLUMNS):
         farm = r["farm_id"]
         if not farm:
@@ -162,7 +166,7 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
         for field_, v in (("ef_nh3", ef), ("traditional_ef_nh3", trad)):
             if v is not None and v < 0:
                 raise InputError("must not be negative", file=name, row=row, field=field_)
-        if code is not None:
+        if code is not None and code not in codes_seen:
             try:
                 resolved = catalogue.resolve(code)
             except KetenError as exc:
@@ -174,7 +178,14 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
                     row=row,
                     field="housing_code",
                 )
-        adds = _additional(r["additional"], catalogue, name, row) if r["additional"] else ()
+            codes_seen.add(code)
+        text = r["additional"]
+        adds: tuple[Additional, ...] = ()
+        if text:
+            found = adds_seen.get(text)
+            if found is None:
+                found = adds_seen[text] = _additional(text, catalogue, name, row)
+            adds = found
         if (
             ef is not None
             and trad is None

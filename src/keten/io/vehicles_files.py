@@ -210,6 +210,24 @@ def _check_number(
     return checks
 
 
+def _ok_number(
+    col: str, *, integer: bool, maximum: float, allow_zero: bool, required: bool
+) -> pl.Expr:
+    """True where a numeric column passes every check of ``_check_number`` — the same decision
+    in fewer operations, for the clean pass. Polars orders NaN above every number, so NaN and
+    +inf fail ``v <= maximum`` and -inf fails the lower bound; an empty or unreadable value is
+    null and fails (or passes, when the column is optional and the value empty)."""
+    v = _v(col)
+    low = v >= 0 if allow_zero else v > 0
+    if integer:
+        exact = v == v.round(0)
+    else:
+        scaled = v * MILLI
+        exact = (scaled - scaled.round(0)).abs() <= 1e-6
+    ok = (low & (v <= maximum) & exact).fill_null(False)
+    return ok if required else _e(col) | ok
+
+
 def _milli(col: str) -> pl.Expr:
     """Value × 1000 as an exact integer; 0 where the row is refused anyway (NaN, ±inf, huge)."""
     v = _v(col)
@@ -264,6 +282,8 @@ def aggregate_monitoring(
             _t("Ft"),
         ),
     ]
+    # conditions[3:6] read text (Mh, Ft): the clean pass makes them once per group (VH-17)
+    text_checks = slice(3, 6)
     conditions += _check_number(
         mass_col, integer=False, maximum=MAX_MASS, what="mass", allow_zero=False, required=True
     )
@@ -323,8 +343,26 @@ def aggregate_monitoring(
             .alias("reason")
         )
     )
-    good_rows = base
     e = _milli(e_col)
+    zlev = pl.lit(False) if zlev_threshold is None else e <= int(zlev_threshold * MILLI)
+    sums = ("n", "sum_mass", "sum_e", "sum_eco", "zlev_n", "zlev_e", "m1e_n", "m1e_e")
+
+    def staged(ok_col: pl.Expr, m1e_col: pl.Expr) -> list[pl.Expr]:
+        """Year and the exact Int64 sums of one row; 0 where ``ok_col`` refuses the row."""
+        r = pl.when(ok_col).then(_milli("R") // MILLI).otherwise(0)
+        e_r = r * e
+        return [
+            pl.when(ok_col).then(year_v.cast(pl.Int64)).alias("year"),
+            r.alias("n"),
+            (r * _milli(mass_col)).alias("sum_mass"),  # r is 0 on refused rows
+            e_r.alias("sum_e"),
+            (r * (_milli("Erwltp") if has_eco else pl.lit(0, dtype=pl.Int64))).alias("sum_eco"),
+            pl.when(zlev).then(r).otherwise(0).alias("zlev_n"),
+            pl.when(zlev).then(e_r).otherwise(0).alias("zlev_e"),
+            pl.when(m1e_col).then(r).otherwise(0).alias("m1e_n"),
+            pl.when(m1e_col).then(e_r).otherwise(0).alias("m1e_e"),
+        ]
+
     if m1e:
         keys = pl.LazyFrame(
             {
@@ -333,37 +371,75 @@ def aggregate_monitoring(
                 "m1e": [True] * len(m1e),
             }
         )
-        good_rows = good_rows.join(keys, on=["_t_Mh", "_t_Cn"], how="left").with_columns(
+        good_rows = base.join(keys, on=["_t_Mh", "_t_Cn"], how="left").with_columns(
             pl.col("m1e").fill_null(False)
         )
+        ok_col = pl.col("_ok")
+        grouped = good_rows.select(
+            ok_col,
+            pl.when(ok_col).then(_t("Mp") if has_pool else pl.lit("")).alias("pool"),
+            pl.when(ok_col).then(_t("Mh")).alias("manufacturer"),
+            *staged(ok_col, pl.col("m1e")),
+        ).group_by("_ok", "pool", "manufacturer", "year")
     else:
-        good_rows = good_rows.with_columns(pl.lit(False).alias("m1e"))
-    ok_col = pl.col("_ok")
-    r = pl.when(ok_col).then(_milli("R") // MILLI).otherwise(0)
-    e_r = r * e
-    zlev = pl.lit(False) if zlev_threshold is None else e <= int(zlev_threshold * MILLI)
-    staged = good_rows.select(
-        ok_col,
-        pl.when(ok_col).then(_t("Mp") if has_pool else pl.lit("")).alias("pool"),
-        pl.when(ok_col).then(_t("Mh")).alias("manufacturer"),
-        pl.when(ok_col).then(year_v.cast(pl.Int64)).alias("year"),
-        r.alias("n"),
-        (r * _milli(mass_col)).alias("sum_mass"),  # r is 0 on refused rows
-        e_r.alias("sum_e"),
-        (r * (_milli("Erwltp") if has_eco else pl.lit(0, dtype=pl.Int64))).alias("sum_eco"),
-        pl.when(zlev).then(r).otherwise(0).alias("zlev_n"),
-        pl.when(zlev).then(e_r).otherwise(0).alias("zlev_e"),
-        pl.when(pl.col("m1e")).then(r).otherwise(0).alias("m1e_n"),
-        pl.when(pl.col("m1e")).then(e_r).otherwise(0).alias("m1e_e"),
-    )
-    sums = ("n", "sum_mass", "sum_e", "sum_eco", "zlev_n", "zlev_e", "m1e_n", "m1e_e")
-    agg = staged.group_by("_ok", "pool", "manufacturer", "year").agg(
-        pl.len().alias("rows"), *(pl.col(c).sum() for c in sums)
+        # VH-17: the text checks (Mh, Ft) depend on the text alone, so they are made once per
+        # distinct raw (Mp, Mh, Ft) after the streaming pass; per row only the numeric checks
+        # run. A group that fails a text check holds refused rows: the pass over refused rows
+        # below then reports each of them with its reason, exactly as a per-row check would.
+        # The numeric checks of ``conditions`` are evaluated as one conjunction (_ok_number).
+        ok_num = (
+            year_v.is_in([float(y) for y in years]).fill_null(False)
+            & _ok_number(mass_col, integer=False, maximum=MAX_MASS, allow_zero=False, required=True)
+            & _ok_number(
+                e_col, integer=False, maximum=MAX_EMISSIONS, allow_zero=True, required=True
+            )
+            & _ok_number(
+                "R", integer=True, maximum=MAX_REGISTRATIONS, allow_zero=False, required=True
+            )
+        )
+        if has_eco:
+            ok_num = ok_num & _ok_number(
+                "Erwltp", integer=False, maximum=MAX_EMISSIONS, allow_zero=True, required=False
+            )
+        ok_n = pl.col("_ok_num")
+        r, e_m = pl.col("_r"), pl.col("_e_milli")
+        z = pl.lit(False) if zlev_threshold is None else e_m <= int(zlev_threshold * MILLI)
+        raw = [c for c in ("Mp", "Mh", "Ft") if c in cols]
+        # Intermediate columns are materialised once per row (the streaming engine does not
+        # share common subexpressions between the sums).
+        grouped = (
+            lf.with_columns(_prepare(schema, numeric, []))
+            .with_columns(ok_num.alias("_ok_num"))
+            .with_columns(
+                pl.when(ok_n).then(_milli("R") // MILLI).otherwise(0).alias("_r"),
+                e.alias("_e_milli"),
+            )
+            .select(
+                ok_n,
+                *(pl.col(c).cast(pl.String).alias(f"_raw_{c}") for c in raw),
+                pl.when(ok_n).then(year_v.cast(pl.Int64)).alias("year"),
+                r.alias("n"),
+                (r * _milli(mass_col)).alias("sum_mass"),  # r is 0 on refused rows
+                (r * e_m).alias("sum_e"),
+                (r * (_milli("Erwltp") if has_eco else pl.lit(0, dtype=pl.Int64))).alias("sum_eco"),
+                pl.when(z).then(r).otherwise(0).alias("zlev_n"),
+                pl.when(z).then(r * e_m).otherwise(0).alias("zlev_e"),
+            )
+            .group_by("_ok_num", *(f"_raw_{c}" for c in raw), "year")
+        )
+    agg = grouped.agg(
+        pl.len().alias("rows"),
+        *(
+            pl.col(c).sum() if m1e or not c.startswith("m1e") else pl.lit(0, pl.Int64).alias(c)
+            for c in sums
+        ),
     )
     bad_agg = bad.group_by("reason").agg(pl.len().alias("rows"), pl.col("row").min().alias("first"))
     try:
         # One streaming pass over the file; a second one only when some rows were refused.
         everything = agg.collect(engine="streaming")
+        if not m1e:
+            everything = _text_checked(everything, conditions[text_checks], has_pool)
         agg_df = everything.filter(pl.col("_ok"))
         summary = pl.DataFrame(schema={"reason": pl.String, "rows": pl.UInt32, "first": pl.UInt32})
         ex_df = None
@@ -417,6 +493,28 @@ def aggregate_monitoring(
         ex = ex_df.filter(pl.col("reason") == srow["reason"]).head(EXAMPLE_ROWS).to_dicts()
         skipped.append(Skipped(srow["reason"], int(srow["rows"]), ex))
     return Monitoring(fleets, skipped, int(everything["rows"].sum()))
+
+
+def _text_checked(groups: pl.DataFrame, checks: Sequence[Check], has_pool: bool) -> pl.DataFrame:
+    """Groups of raw (Mp, Mh, Ft) with the text checks made once per group (VH-17): ``_ok`` is
+    the numeric checks of every row of the group and the text checks of its key; ``pool`` and
+    ``manufacturer`` are the stripped texts, as the per-row pass computes them."""
+    keyed = groups.with_columns(
+        *(
+            pl.col(f"_raw_{c}").str.strip_chars().alias(f"_t_{c}")
+            for c in ("Mp", "Mh", "Ft")
+            if f"_raw_{c}" in groups.columns
+        )
+    )
+    text_ok = ~pl.any_horizontal([cond.fill_null(True) for cond, _, _ in checks])
+    ok = pl.col("_ok_num") & text_ok
+    return keyed.select(
+        ok.alias("_ok"),
+        pl.when(ok).then(_t("Mp") if has_pool else pl.lit("")).alias("pool"),
+        pl.when(ok).then(_t("Mh")).alias("manufacturer"),
+        pl.when(ok).then(pl.col("year")).alias("year"),
+        pl.exclude("_ok_num", "year", "^_raw_.*$", "^_t_.*$"),
+    )
 
 
 def read_monitoring(

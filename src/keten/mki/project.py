@@ -34,6 +34,7 @@ from keten.mki.model import (
     Profile,
     priced_indicators,
 )
+from keten.mki.vectorised import vectorised_mki
 from keten.mki.weights import category_factor, check_indicator, weight
 
 UNGROUPED = "(none)"
@@ -192,13 +193,64 @@ def project_mki(
     include_d: bool = False,
     explain: bool = False,
 ) -> ProjectResult:
-    """MKI of a work. ``trace.params`` must be the parameter set of ``weighting_set``."""
+    """MKI of a work. ``trace.params`` must be the parameter set of ``weighting_set``.
+
+    Without ``explain`` the work is computed over arrays (:mod:`keten.mki.vectorised`, MKI-17)
+    whenever it can be; the loop below is the reference, with every step for ``--explain``."""
+    if not explain:
+        elements = list(elements)
+        fast = vectorised_mki(
+            elements,
+            profiles,
+            trace,
+            weighting_set=weighting_set,
+            day=day,
+            period=period,
+            include_d=include_d,
+        )
+        if fast is not None:
+            return _result(
+                trace,
+                weighting_set,
+                day,
+                period,
+                include_d,
+                fast["by_module"],
+                fast["by_element"],
+                fast["by_indicator"],
+                fast["by_material_group"],
+                fast["replacements"],
+                fast["d_excluded_eur"],
+                fast["without_a4"],
+                fast["ignored_transport"],
+            )
+    return _reference(
+        elements,
+        profiles,
+        trace,
+        weighting_set=weighting_set,
+        day=day,
+        period=period,
+        include_d=include_d,
+        explain=explain,
+    )
+
+
+def _reference(
+    elements: Iterable[Element],
+    profiles: Mapping[str, Profile],
+    trace: Trace,
+    *,
+    weighting_set: str,
+    day: dt.date,
+    period: Decimal | None,
+    include_d: bool,
+    explain: bool,
+) -> ProjectResult:
+    """The per-element loop: the reference of every number (MKI-01..09)."""
     mul = LEGAL_CONTEXT.multiply
     priced: dict[str, _Priced] = {}
     cache: dict[str, Decimal] = {}  # prices and category factors, looked up once (recorded)
-    notes: list[str] = []
-    if period is None:
-        notes.append("no reference period given: every element is counted once (MKI-05)")
     by_module: dict[str, Decimal] = {}
     by_element: dict[str, Decimal] = {}
     by_indicator: dict[str, Decimal] = {}
@@ -276,6 +328,46 @@ def project_mki(
                 f"{tidy(total)} EUR",
                 "MKI-04, MKI-08",
             )
+    ordered_modules: dict[str, Decimal] = {m: by_module[m] for m in MODULES if m in by_module}
+    ordered_ind = {
+        i: by_indicator[i] for i in priced_indicators(weighting_set) if i in by_indicator
+    }
+    return _result(
+        trace,
+        weighting_set,
+        day,
+        period,
+        include_d,
+        ordered_modules,
+        by_element,
+        ordered_ind,
+        by_group,
+        reps,
+        d_excluded,
+        without_a4,
+        ignored_transport,
+    )
+
+
+def _result(
+    trace: Trace,
+    weighting_set: str,
+    day: dt.date,
+    period: Decimal | None,
+    include_d: bool,
+    by_module: dict[str, Decimal],
+    by_element: dict[str, Decimal],
+    by_indicator: dict[str, Decimal],
+    by_group: dict[str, Decimal],
+    reps: dict[str, int],
+    d_excluded: Decimal,
+    without_a4: list[str],
+    ignored_transport: list[str],
+) -> ProjectResult:
+    """The result with its notes and the closing step, the same for both paths."""
+    notes: list[str] = []
+    if period is None:
+        notes.append("no reference period given: every element is counted once (MKI-05)")
     if without_a4:
         notes.append(
             f"{len(without_a4)} element(s) have no A4 in their profile and no transport given: "
@@ -295,19 +387,15 @@ def project_mki(
     flagged = sorted({pv.name for pv in trace.flagged()})
     if flagged:
         notes.append("uses values not read in an authoritative source: " + ", ".join(flagged))
-    ordered_modules: dict[str, Decimal] = {m: by_module[m] for m in MODULES if m in by_module}
-    ordered_ind = {
-        i: by_indicator[i] for i in priced_indicators(weighting_set) if i in by_indicator
-    }
     return ProjectResult(
         weighting_set=weighting_set,
         date=day,
         period_years=period,
         include_d=include_d,
         mki_eur=mki,
-        by_module=ordered_modules,
+        by_module=by_module,
         by_element=by_element,
-        by_indicator=ordered_ind,
+        by_indicator=by_indicator,
         by_material_group=by_group,
         replacements=reps,
         d_excluded_eur=d_excluded,

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from keten.core.errors import RuleError
 from keten.core.params import ParameterSet
-from keten.core.quantity import mul, tidy
+from keten.core.quantity import LEGAL_CONTEXT, mul, tidy
 from keten.core.trace import Trace, merged
 from keten.nitrogen.catalogue import Catalogue
 
@@ -96,12 +96,15 @@ def check_reduction(value: Decimal) -> None:
         raise RuleError(f"reduction {value} is outside [0, 1)")
 
 
-def housing_emission(
+def housing_plan(
     h: Housing, catalogue: Catalogue, year: int, trace: Trace | None = None
-) -> HousingEmission:
-    """Emission of one housing row for ``year`` (see the module docstring)."""
-    if h.animals < 0:
-        raise RuleError(f"{h.farm_id}: animals must not be negative")
+) -> tuple[Decimal, tuple[tuple[str, Decimal], ...]]:
+    """The factor used (after the air-scrubber floor) and the reductions of one housing row.
+
+    Depends only on the codes, the custom factors and the additional systems of ``h`` (not on
+    its animals), so :func:`farm_emissions` computes it once per distinct housing description
+    (NH-48). Raises ``RuleError`` naming the farm for every rule violation.
+    """
     who = f"{h.farm_id} {h.label}"
     traditional: Decimal | None
     if h.housing_code is not None:
@@ -169,7 +172,17 @@ def housing_emission(
                 "Rav eindnoot 3; NH-01",
             )
         factor = used
+    return factor, tuple(reductions)
 
+
+def apply_plan(
+    h: Housing,
+    factor: Decimal,
+    reductions: tuple[tuple[str, Decimal], ...],
+    trace: Trace | None = None,
+) -> Decimal:
+    """animals × factor × Π (1 − r), multiplied in this order (exact, 60-digit context)."""
+    who = f"{h.farm_id} {h.label}" if trace is not None else ""
     nh3 = mul(Decimal(h.animals), factor)
     if trace is not None:
         trace.step(f"{who}: animals × factor", f"{h.animals} × {tidy(factor)}", tidy(nh3))
@@ -183,7 +196,76 @@ def housing_emission(
                 tidy(nh3),
                 "Rav art. 2; NH-01",
             )
+    return nh3
+
+
+def housing_emission(
+    h: Housing, catalogue: Catalogue, year: int, trace: Trace | None = None
+) -> HousingEmission:
+    """Emission of one housing row for ``year`` (see the module docstring)."""
+    if h.animals < 0:
+        raise RuleError(f"{h.farm_id}: animals must not be negative")
+    factor, reductions = housing_plan(h, catalogue, year, trace)
+    nh3 = apply_plan(h, factor, reductions, trace)
     return HousingEmission(h.farm_id, h.label, h.animals, nh3, factor, trace)
+
+
+PlanKey = tuple[object, ...]
+Plan = tuple[Decimal, tuple[tuple[str, Decimal], ...]]
+
+
+def plan_key(h: Housing) -> PlanKey:
+    """What a housing plan depends on, with decimals as text: ``0.2`` and ``0.20`` are equal
+    Decimals but give products with different exponents, so they get separate plans (NH-48)."""
+    adds = h.additional
+    codes = tuple([a.code for a in adds])
+    if h.ef_nh3 is None and h.traditional_ef_nh3 is None and None not in codes:
+        return (h.housing_code, codes)  # catalogue codes only: they carry all the numbers
+    return (
+        h.housing_code,
+        codes,
+        None if h.ef_nh3 is None else str(h.ef_nh3),
+        None if h.traditional_ef_nh3 is None else str(h.traditional_ef_nh3),
+        tuple([(None if a.reduction is None else str(a.reduction), a.scrubber) for a in adds]),
+    )
+
+
+class PlanCache:
+    """Housing plans of one catalogue and year, computed once per distinct description (NH-48).
+
+    Only used without a trace: a traced computation records every parameter use and step per
+    row through :func:`housing_emission`.
+    """
+
+    def __init__(self, catalogue: Catalogue, year: int) -> None:
+        self.catalogue = catalogue
+        self.year = year
+        self.plans: dict[PlanKey, Plan] = {}
+
+    def emission(self, h: Housing) -> HousingEmission:
+        """Same result as ``housing_emission(h, catalogue, year)`` (same Decimal, same errors)."""
+        factor, nh3 = self._compute(h)
+        return HousingEmission(h.farm_id, h.label, h.animals, nh3, factor, None)
+
+    def nh3(self, h: Housing) -> Decimal:
+        """``housing_emission(h, catalogue, year).nh3_kg``."""
+        return self._compute(h)[1]
+
+    def _compute(self, h: Housing) -> tuple[Decimal, Decimal]:
+        if h.animals < 0:
+            raise RuleError(f"{h.farm_id}: animals must not be negative")
+        key = plan_key(h)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self.plans[key] = housing_plan(h, self.catalogue, self.year)
+        factor, reductions = plan
+        # mul(a, b) is LEGAL_CONTEXT.multiply(LEGAL_CONTEXT.multiply(1, a), b), and 1 × a is a
+        # itself for every operand of at most 60 digits: the same products as apply_plan.
+        multiply = LEGAL_CONTEXT.multiply
+        nh3 = multiply(Decimal(h.animals), factor)
+        for _, r in reductions:
+            nh3 = multiply(nh3, ONE - r)
+        return factor, nh3
 
 
 def farm_emissions(
@@ -192,12 +274,20 @@ def farm_emissions(
     year: int,
     explain: bool = False,
 ) -> list[FarmEmission]:
-    """Emission per farm, in the order farms first appear; housings in input order."""
+    """Emission per farm, in the order farms first appear; housings in input order. Without
+    ``explain`` the housing plans are shared between rows with the same description (NH-48)."""
     params: ParameterSet = catalogue.params
     by_farm: dict[str, list[HousingEmission]] = {}
-    for h in housings:
-        trace = Trace(params) if explain else None
-        by_farm.setdefault(h.farm_id, []).append(housing_emission(h, catalogue, year, trace))
+    if explain:
+        for h in housings:
+            row_trace = Trace(params)
+            by_farm.setdefault(h.farm_id, []).append(
+                housing_emission(h, catalogue, year, row_trace)
+            )
+    else:
+        cache = PlanCache(catalogue, year)
+        for h in housings:
+            by_farm.setdefault(h.farm_id, []).append(cache.emission(h))
     out = []
     for farm_id, rows in by_farm.items():
         total = sum((r.nh3_kg for r in rows), Decimal(0))

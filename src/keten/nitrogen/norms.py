@@ -27,7 +27,7 @@ from keten.core.params import ParameterSet
 from keten.core.quantity import mul, percent, tidy
 from keten.core.trace import Trace
 from keten.nitrogen.catalogue import Catalogue
-from keten.nitrogen.emissions import Housing, housing_emission
+from keten.nitrogen.emissions import Housing, PlanCache, housing_emission
 from keten.nitrogen.sectors import SEED_DAY, monitoring_years, path_value
 
 Method = Literal["proportional", "benchmark", "stricter"]
@@ -115,9 +115,12 @@ def farm_norms(
     observed: Mapping[tuple[str, int], Decimal] | None = None,
     ladder: Sequence[LadderStep] = (),
     avoided_cost_per_kg: Decimal | None = None,
+    explain: bool = False,
 ) -> list[FarmNorm]:
     """Norm per farm; with ``observed`` ((farm_id, year) → kg NH3) the monitoring and the case
-    history. Housings describe the farm in the reference year."""
+    history. Housings describe the farm in the reference year. With ``explain`` each result
+    carries a trace of its steps and parameters; without, the housing plans are shared between
+    rows with the same description (NH-48) and the numbers are the same."""
     if method not in METHODS:
         raise RuleError(f"unknown norm method {method!r} (expected {', '.join(METHODS)})")
     params: ParameterSet = catalogue.params
@@ -125,24 +128,42 @@ def farm_norms(
     farms: dict[str, list[Housing]] = {}
     for h in housings:
         farms.setdefault(h.farm_id, []).append(h)
+    ref_pv = params.at("nitrogen.norm.reference_year", SEED_DAY) if reference_year is None else None
+    plans: dict[int, PlanCache] = {}
+    # benchmark factor per housing code: (factor, code of the best available system)
+    best_by_code: dict[str, tuple[Decimal, str]] = {}
+    last_target: Decimal | None = None
+    remaining = Decimal(0)
     out = []
     for farm_id, rows in farms.items():
-        trace = Trace(params)
+        trace = Trace(params) if explain else None
         ref_year = reference_year
         if ref_year is None:
-            ref_year = int(trace.record(params.at("nitrogen.norm.reference_year", SEED_DAY)))
-        reference = sum(
-            (housing_emission(h, catalogue, ref_year, trace).nh3_kg for h in rows), Decimal(0)
-        )
-        trace.step(f"{farm_id}: reference emission {ref_year}", "Σ housing emissions", reference)
+            assert ref_pv is not None
+            ref_year = int(trace.record(ref_pv) if trace is not None else ref_pv.value)
+        if trace is not None:
+            reference = sum(
+                (housing_emission(h, catalogue, ref_year, trace).nh3_kg for h in rows), Decimal(0)
+            )
+            trace.step(
+                f"{farm_id}: reference emission {ref_year}", "Σ housing emissions", reference
+            )
+        else:
+            cache = plans.get(ref_year)
+            if cache is None:
+                cache = plans[ref_year] = PlanCache(catalogue, ref_year)
+            reference = sum(map(cache.nh3, rows), Decimal(0))
         target = catalogue.value("nitrogen.target_2035.landbouw.nh3", target_year, trace)
-        proportional = mul(reference, 1 - percent(target))
-        trace.step(
-            f"{farm_id}: proportional norm",
-            f"{tidy(reference)} × (1 − {target} %)",
-            tidy(proportional),
-            "NH-11",
-        )
+        if target is not last_target:
+            last_target, remaining = target, 1 - percent(target)
+        proportional = mul(reference, remaining)
+        if trace is not None:
+            trace.step(
+                f"{farm_id}: proportional norm",
+                f"{tidy(reference)} × (1 − {target} %)",
+                tidy(proportional),
+                "NH-11",
+            )
         benchmark = Decimal(0)
         parts = []
         for h in rows:
@@ -150,26 +171,42 @@ def farm_norms(
                 assert h.ef_nh3 is not None
                 factor = h.ef_nh3
                 code = "custom"
+            elif trace is None and h.housing_code in best_by_code:
+                factor, code = best_by_code[h.housing_code]
             else:
                 system = catalogue.resolve(h.housing_code).system
                 best = catalogue.best_available(system.animal_category, target_year)
                 factor = catalogue.value(best.parameter, target_year, trace)
                 code = best.code
+                best_by_code[h.housing_code] = (factor, code)
             benchmark += mul(Decimal(h.animals), factor)
-            parts.append(f"{h.animals} × {factor} ({code})")
-        trace.step(f"{farm_id}: benchmark norm", " + ".join(parts), tidy(benchmark), "NH-12")
+            if trace is not None:
+                parts.append(f"{h.animals} × {factor} ({code})")
+        if trace is not None:
+            trace.step(f"{farm_id}: benchmark norm", " + ".join(parts), tidy(benchmark), "NH-12")
         if method == "proportional":
             norm = proportional
         elif method == "benchmark":
             norm = benchmark
         else:
             norm = min(proportional, benchmark)
-            trace.step(f"{farm_id}: stricter", "min(proportional, benchmark)", tidy(norm), "NH-13")
+            if trace is not None:
+                trace.step(
+                    f"{farm_id}: stricter", "min(proportional, benchmark)", tidy(norm), "NH-13"
+                )
         fn = FarmNorm(
             farm_id, ref_year, reference, proportional, benchmark, method, norm, trace=trace
         )
         if observed is not None:
-            _monitor(fn, observed, params, target_year, ladder, avoided_cost_per_kg, trace)
+            _monitor(
+                fn,
+                observed,
+                params,
+                target_year,
+                ladder,
+                avoided_cost_per_kg,
+                trace if trace is not None else Trace(params),
+            )
         out.append(fn)
     return out
 
