@@ -1,12 +1,14 @@
-"""Register benchmarks (issue #3), each against a baseline in the same run.
+"""Register benchmark 2 (issue #3) and the helpers the other register benchmarks share.
 
-1. Transfers per second end to end through the ledger's service layer on PostgreSQL (8 workers,
-   random transfers among 20 holders), as a ratio to pgbench TPC-B transactions per second on the
-   same throwaway server in the same run. Goal: ≥ 0.3.
-2. Bulk import of N charging sessions (default 1,000,000) from CSV: rows per second, with a
-   plain polars read of the same file as the baseline. Goal: ≥ 100,000 rows/s.
+Bulk import of N charging sessions (default 1,000,000) from CSV through
+``keten.registry.sessions.import_sessions`` (the path of ``POST /bookings/bulk``), on SQLite and on
+PostgreSQL: rows per second, with a plain polars read of the same file as the baseline in the
+same run. Goal: ≥ 100,000 rows/s.
 
-    python benchmarks/registry_bench.py [--seconds 15] [--sessions 1000000] [--engine sqlite]
+    python benchmarks/registry_bench.py [--sessions 1000000]
+
+Benchmark 1 (transfers vs pgbench) is ``registry_transfers.py``; benchmark 3 (year-end closing of
+10 million lots) is ``registry_closing.py``.
 
 The PostgreSQL server is started from the machine's binaries (KETEN_PG_BIN or
 /usr/lib/postgresql/15/bin) in a temporary folder and stopped at the end.
@@ -17,13 +19,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import random
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +31,8 @@ from pathlib import Path
 
 import polars as pl
 
-from keten.core.errors import KetenError
 from keten.core.params import load_set
-from keten.ledger.service import Ledger, Line
+from keten.ledger.service import Ledger
 from keten.registry.service import Registry
 from keten.registry.sessions import import_sessions
 from keten.store.db import make_engine, session_factory, upgrade
@@ -88,7 +87,8 @@ def createdb(port: int, sock: Path, name: str) -> None:
     subprocess.run(_as_pg(args), check=True, capture_output=True)
 
 
-def pgbench_tps(port: int, sock: Path, seconds: int) -> float:
+def pgbench_tps(port: int, sock: Path, seconds: int, clients: int = 8) -> float:
+    """pgbench TPC-B: scale 8, ``clients`` connections, 2 threads, prepared statements."""
     createdb(port, sock, "pgb")
     common = ["-h", str(sock), "-p", str(port), "-U", "postgres"]
     subprocess.run(
@@ -97,7 +97,14 @@ def pgbench_tps(port: int, sock: Path, seconds: int) -> float:
         capture_output=True,
     )
     out = subprocess.run(
-        _as_pg([str(PG_BIN / "pgbench"), "-c", "8", "-j", "2", "-T", str(seconds), *common, "pgb"]),
+        _as_pg(
+            [
+                str(PG_BIN / "pgbench"),
+                *("-c", str(clients), "-j", "2", "-M", "prepared", "-T", str(seconds)),
+                *common,
+                "pgb",
+            ]
+        ),
         check=True,
         capture_output=True,
         text=True,
@@ -106,51 +113,6 @@ def pgbench_tps(port: int, sock: Path, seconds: int) -> float:
     if not match:
         raise RuntimeError(f"pgbench printed no tps:\n{out}")
     return float(match.group(1))
-
-
-def transfers_per_second(url: str, seconds: int) -> float:
-    engine = make_engine(url)
-    upgrade(engine)
-    led = Ledger(session_factory(engine))
-    led.ensure_system_accounts()
-    names = [f"h{i}" for i in range(20)]
-    for n in names:
-        led.open_account(n, n, actor="b", key=f"o-{n}")
-        led.issue(
-            n, "land/other", 2026, 10**9, origin=f"l-{n}", actor="b", reason="s", key=f"i-{n}"
-        )
-    done = [0] * 8
-    stop = time.monotonic() + seconds
-
-    def work(w: int) -> None:
-        rng = random.Random(w)
-        i = 0
-        while time.monotonic() < stop:
-            a, b = rng.sample(names, 2)
-            i += 1
-            try:
-                led.move(
-                    "transfer",
-                    a,
-                    b,
-                    [Line("land/other", 2026, rng.randint(1, 100))],
-                    actor=f"w{w}",
-                    reason="bench",
-                    key=f"w{w}-{i}",
-                )
-                done[w] += 1
-            except KetenError:
-                pass
-
-    start = time.monotonic()
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - start
-    engine.dispose()
-    return sum(done) / elapsed
 
 
 def sessions_file(path: Path, rows: int) -> None:
@@ -188,27 +150,24 @@ def bulk_import(url: str, path: Path, rows: int) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--sessions", type=int, default=1_000_000)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "sessions.csv"
         sessions_file(csv, args.sessions)
         rate, base = bulk_import(f"sqlite:///{tmp}/bench.db", csv, args.sessions)
-        print(
-            f"bulk import SQLite   : {rate:,.0f} rows/s (goal ≥ 100,000; polars read alone "
-            f"{args.sessions / base:,.0f} rows/s)"
-        )
+        _report("SQLite    ", rate, args.sessions / base)
         with postgres() as (url, port, sock):
             createdb(port, sock, "imp")
             rate, base = bulk_import(f"{url}/imp", csv, args.sessions)
-            print(f"bulk import PostgreSQL: {rate:,.0f} rows/s (goal ≥ 100,000)")
-            tps = pgbench_tps(port, sock, args.seconds)
-            createdb(port, sock, "ledger")
-            tr = transfers_per_second(f"{url}/ledger", args.seconds)
-            print(f"pgbench TPC-B (8 clients, scale 8): {tps:,.0f} tps")
-            print(f"keten transfers (8 workers)       : {tr:,.0f} /s")
-            print(f"ratio keten / pgbench             : {tr / tps:.3f} (goal ≥ 0.3)")
+            _report("PostgreSQL", rate, args.sessions / base)
+
+
+def _report(engine: str, rate: float, read: float) -> None:
+    print(
+        f"bulk import {engine}: {rate:,.0f} rows/s (goal ≥ 100,000; baseline polars read_csv "
+        f"alone {read:,.0f} rows/s; ratio import / read {rate / read:.3f})"
+    )
 
 
 if __name__ == "__main__":

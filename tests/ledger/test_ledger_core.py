@@ -226,5 +226,59 @@ def test_migrations_match_the_models(database_url: str) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        triggers = (
+            {
+                str(t)
+                for (t,) in conn.execute(
+                    sa.text("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'keten_ref%'")
+                )
+            }
+            if engine.dialect.name == "postgresql"
+            else set()
+        )
     engine.dispose()
+    if engine.dialect.name == "postgresql":
+        # EV-29: on PostgreSQL these foreign keys are statement-level constraint triggers
+        # (migration 0007); every one of them must be there instead.
+        replaced = {(d[1].parent.name, d[1].column_keys[0]) for d in diff if d[0] == "add_fk"}
+        assert replaced == {
+            ("ledger_posting", "movement_id"),
+            ("ledger_posting", "lot_id"),
+            ("ledger_posting", "debit_id"),
+            ("ledger_posting", "credit_id"),
+            ("reg_charging_session", "booking_id"),
+        }
+        diff = [d for d in diff if d[0] != "add_fk"]
+        assert triggers == {
+            f"keten_refs_{child}_{event}"
+            for child in ("ledger_posting", "reg_charging_session")
+            for event in ("insert", "update")
+        } | {
+            f"keten_refd_{parent}_{event}"
+            for parent in ("ledger_movement", "ledger_lot", "ledger_account", "reg_booking")
+            for event in ("delete", "update")
+        }
     assert diff == []
+
+
+def test_postgresql_refuses_dangling_references_set_based(database_url: str) -> None:
+    """EV-29: a posting pointing at a missing lot, or removing a lot a posting points at, is
+    refused by the database on both engines (foreign key / statement-level trigger)."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    led = Ledger(session_factory(engine))
+    led.ensure_system_accounts()
+    led.open_account("A", "A", actor="t", key="oa")
+    lot = issue(led, 10, "b1")
+    for sql in (
+        "INSERT INTO ledger_posting (movement_id, lot_id, debit_id, credit_id, amount) "
+        "SELECT movement_id, 999999, debit_id, credit_id, 1 FROM ledger_posting",
+        "UPDATE ledger_posting SET movement_id = 999999",
+        f"DELETE FROM ledger_balance WHERE lot_id = {lot}; DELETE FROM ledger_lot",
+        "UPDATE ledger_lot SET id = 999999",
+    ):
+        with pytest.raises(IntegrityError), led.transaction() as s:
+            for part in sql.split("; "):
+                s.execute(sa.text(part))
+    assert problems(led) == []
+    engine.dispose()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from keten.store.models import AuditEvent, AuditHead
@@ -50,6 +50,13 @@ def event_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_PENDING = "keten.audit.pending"
+_EVENT = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+
+
 def append(
     session: Session,
     *,
@@ -58,29 +65,60 @@ def append(
     action: str,
     subject: str,
     payload: dict[str, Any],
-) -> AuditEvent:
-    """Append one event in the caller's transaction (the head row is locked until commit)."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
+) -> None:
+    """Append one event to the caller's transaction.
+
+    The event is chained and written when the transaction commits (``_write_pending``, a
+    ``before_commit`` hook): the head row is locked only for the last statements of the
+    transaction, so concurrent writers wait for each other as briefly as possible, and the
+    chain still never forks (EV-26). A transaction that rolls back writes no event.
+    """
     body = json.dumps(
         payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
-    seq = head.seq + 1
-    digest = event_hash(head.hash, seq, at, actor, action, subject, body)
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        subject=subject,
-        payload=body,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    session.add(event)
-    head.seq, head.hash = seq, digest
-    return event
+    pending: list[tuple[dt.datetime, str, str, str, str]] = session.info.setdefault(_PENDING, [])
+    pending.append((at, actor, action, subject, body))
+
+
+def pending(session: Session) -> int:
+    """Events appended in the open transaction and not yet written."""
+    return len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    events = session.info.get(_PENDING)
+    if not events or session.in_nested_transaction():
+        return
+    session.flush()  # every other change first: the head stays locked only for what follows
+    conn = session.connection()
+    seq, prev = conn.execute(_LOCK_HEAD).one()
+    rows = []
+    for at, actor, action, subject, body in events:
+        seq += 1
+        digest = event_hash(prev, seq, at, actor, action, subject, body)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "payload": body,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    conn.execute(insert(_EVENT), rows)
+    conn.execute(_SET_HEAD, {"seq": seq, "hash": prev})
+    del session.info[_PENDING]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
 
 
 def verify_chain(session: Session) -> list[str]:

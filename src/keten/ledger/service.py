@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,24 @@ from keten.store.models import (
 )
 
 SYSTEM_ACCOUNTS = ("issuance", "surrender", "cancel")
+_ACC = cast(Table, Account.__table__)
+_LOT = cast(Table, Lot.__table__)
+_BAL = cast(Table, Balance.__table__)
+_MOV = cast(Table, Movement.__table__)
+_POST = cast(Table, Posting.__table__)
+_IDEM = cast(Table, IdempotencyRecord.__table__)
+# Core statements, built once (their compiled form is cached): the write path is lean.
+_IDEM_GET = select(_IDEM.c.fingerprint, _IDEM.c.result).where(_IDEM.c.key == bindparam("k"))
+_IDEM_PUT = insert(_IDEM)
+_ACCOUNTS = select(_ACC.c.name, _ACC.c.id).where(_ACC.c.name.in_([bindparam("a"), bindparam("b")]))
+_NEW_MOVEMENT = insert(_MOV).returning(_MOV.c.id)
+_SET_BALANCE = (
+    update(_BAL)
+    .where(_BAL.c.account_id == bindparam("a"), _BAL.c.lot_id == bindparam("l"))
+    .values(amount=bindparam("n"))
+)
+_NEW_BALANCE = insert(_BAL)
+_NEW_POSTING = insert(_POST)
 _ATTEMPTS = 8
 _RETRY_STATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 
@@ -93,7 +111,8 @@ class Ledger:
         for attempt in range(_ATTEMPTS):
             try:
                 with self.transaction() as session:
-                    done = session.get(IdempotencyRecord, key)
+                    conn = session.connection()
+                    done = conn.execute(_IDEM_GET, {"k": key}).first()
                     if done is not None:
                         if done.fingerprint != fingerprint:
                             raise LedgerError(
@@ -102,12 +121,16 @@ class Ledger:
                         result: dict[str, Any] = json.loads(done.result)
                         return result
                     stored = json.dumps(apply(session), default=str)
-                    session.add(
-                        IdempotencyRecord(
-                            key=key, fingerprint=fingerprint, result=stored, at=self.clock()
-                        )
-                    )
                     session.flush()
+                    conn.execute(
+                        _IDEM_PUT,
+                        {
+                            "key": key,
+                            "fingerprint": fingerprint,
+                            "result": stored,
+                            "at": self.clock(),
+                        },
+                    )
                     # The first answer and every retry's answer are the same JSON.
                     first: dict[str, Any] = json.loads(stored)
                     return first
@@ -122,15 +145,17 @@ class Ledger:
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
         raise LedgerError(f"request {key!r} could not be applied (conflict, tried {_ATTEMPTS}×)")
 
-    def _movement(self, session: Session, kind: str, actor: str, reason: str, key: str) -> Movement:
+    def _movement(
+        self, conn: Connection, kind: str, actor: str, reason: str, key: str
+    ) -> tuple[int, dt.datetime]:
+        """A new movement row: (id, time)."""
         if not actor.strip():
             raise LedgerError("every movement needs an actor")
         if not reason.strip():
             raise LedgerError("every movement needs a reason")
-        m = Movement(kind=kind, actor=actor, reason=reason, at=self.clock(), request_key=key)
-        session.add(m)
-        session.flush()
-        return m
+        at = self.clock()
+        row = {"kind": kind, "actor": actor, "reason": reason, "at": at, "request_key": key}
+        return int(conn.execute(_NEW_MOVEMENT, row).scalar_one()), at
 
     # ------------------------------------------------------------------ accounts
 
@@ -236,26 +261,35 @@ class Ledger:
         """``issue`` inside the caller's transaction (no idempotency record of its own)."""
         if amount <= 0:
             raise LedgerError(f"amount must be positive, got {amount}")
-        acc = self.account_id(session, account)
-        if session.execute(select(Lot.id).where(Lot.origin == origin)).first():
-            raise LedgerError(f"units from {origin!r} were created already")
-        lot = Lot(unit_type=unit_type, vintage=vintage, origin=origin, created=amount)
-        session.add(lot)
         session.flush()
-        m = self._movement(session, "issue", actor, reason, key)
-        session.add(
-            Posting(
-                movement_id=m.id,
-                lot_id=lot.id,
-                debit_id=self._system(session, "issuance"),
-                credit_id=acc,
-                amount=amount,
-            )
+        conn = session.connection()
+        ids = self._accounts(conn, account, "system:issuance")
+        acc, issuance = ids[account], ids["system:issuance"]
+        if conn.execute(select(_LOT.c.id).where(_LOT.c.origin == origin)).first():
+            raise LedgerError(f"units from {origin!r} were created already")
+        lot_id = int(
+            conn.execute(
+                insert(_LOT).returning(_LOT.c.id),
+                {"unit_type": unit_type, "vintage": vintage, "origin": origin, "created": amount},
+            ).scalar_one()
         )
-        session.add(Balance(account_id=acc, lot_id=lot.id, amount=amount, held=0))
+        movement_id, at = self._movement(conn, "issue", actor, reason, key)
+        conn.execute(
+            _NEW_POSTING,
+            {
+                "movement_id": movement_id,
+                "lot_id": lot_id,
+                "debit_id": issuance,
+                "credit_id": acc,
+                "amount": amount,
+            },
+        )
+        conn.execute(
+            _NEW_BALANCE, {"account_id": acc, "lot_id": lot_id, "amount": amount, "held": 0}
+        )
         audit.append(
             session,
-            at=m.at,
+            at=at,
             actor=actor,
             action="units.issue",
             subject=account,
@@ -264,64 +298,23 @@ class Ledger:
                 "vintage": vintage,
                 "amount": amount,
                 "origin": origin,
-                "lot": lot.id,
-                "movement": m.id,
+                "lot": lot_id,
+                "movement": movement_id,
                 "reason": reason,
             },
         )
-        return {"lot_id": lot.id, "movement_id": m.id}
+        return {"lot_id": lot_id, "movement_id": movement_id}
 
-    def _take(
-        self, session: Session, account_id: int, lines: Sequence[Line]
-    ) -> list[tuple[int, int]]:
-        """Lock and take ``lines`` from an account: [(lot_id, amount)], lots in id order."""
-        taken: list[tuple[int, int]] = []
-        for line in lines:
-            if line.amount <= 0:
-                raise LedgerError(f"amount must be positive, got {line.amount}")
-            rows = (
-                session.execute(
-                    select(Balance)
-                    .join(Lot, Lot.id == Balance.lot_id)
-                    .where(
-                        Balance.account_id == account_id,
-                        Lot.unit_type == line.unit_type,
-                        Lot.vintage == line.vintage,
-                        Balance.amount > Balance.held,
-                    )
-                    .order_by(Balance.lot_id)
-                    .with_for_update(of=Balance)
-                )
-                .scalars()
-                .all()
-            )
-            need = line.amount
-            for bal in rows:
-                if need == 0:
-                    break
-                use = min(need, bal.amount - bal.held)
-                bal.amount -= use
-                need -= use
-                taken.append((bal.lot_id, use))
-            if need:
-                have = line.amount - need
-                raise LedgerError(
-                    f"not enough {line.unit_type} {line.vintage} units available: "
-                    f"asked {line.amount}, free {have}"
-                )
-        return taken
-
-    def _credit(self, session: Session, account_id: int, lot_id: int, amount: int) -> None:
-        bal = session.execute(
-            select(Balance)
-            .where(Balance.account_id == account_id, Balance.lot_id == lot_id)
-            .with_for_update()
-        ).scalar_one_or_none()
-        if bal is None:
-            session.add(Balance(account_id=account_id, lot_id=lot_id, amount=amount, held=0))
-            session.flush()
-        else:
-            bal.amount += amount
+    @staticmethod
+    def _accounts(conn: Connection, first: str, second: str) -> dict[str, int]:
+        """Ids of two accounts in one round trip; an unknown one is refused."""
+        ids = {str(n): int(i) for n, i in conn.execute(_ACCOUNTS, {"a": first, "b": second})}
+        for name in (first, second):
+            if name not in ids:
+                if name.startswith("system:"):
+                    raise LedgerError("the ledger is not initialised (system accounts missing)")
+                raise LedgerError(f"unknown account {name!r}")
+        return ids
 
     def move(
         self,
@@ -361,7 +354,14 @@ class Ledger:
         reason: str,
         key: str,
     ) -> dict[str, Any]:
-        """``move`` inside the caller's transaction."""
+        """``move`` inside the caller's transaction.
+
+        The lean write path (SQLAlchemy Core, a fixed number of round trips): the source's and
+        the target's balance rows of the lines' unit types and vintages are locked in one
+        statement, ordered by (lot, account) — every transaction takes its row locks in that one
+        global order, so two transfers (also A→B against B→A) never deadlock and never spend the
+        same units. Units are taken from the source's lots in lot order, skipping held units.
+        """
         if kind not in ("transfer", "surrender", "cancel"):
             raise LedgerError(f"unknown movement kind {kind!r}")
         if kind == "transfer" and target is None:
@@ -370,34 +370,107 @@ class Ledger:
             raise LedgerError("source and target are the same account")
         if not lines:
             raise LedgerError("nothing to move")
-        src = self.account_id(session, source)
-        dst = (
-            self.account_id(session, target) if target is not None else self._system(session, kind)
-        )
-        m = self._movement(session, kind, actor, reason, key)
-        taken = self._take(session, src, lines)
-        for lot_id, amount in taken:
-            session.add(
-                Posting(movement_id=m.id, lot_id=lot_id, debit_id=src, credit_id=dst, amount=amount)
-            )
-            if target is not None:
-                self._credit(session, dst, lot_id, amount)
+        for line in lines:
+            if line.amount <= 0:
+                raise LedgerError(f"amount must be positive, got {line.amount}")
         session.flush()
+        conn = session.connection()
+        dst_name = target if target is not None else f"system:{kind}"
+        ids = self._accounts(conn, source, dst_name)
+        src, dst = ids[source], ids[dst_name]
+        movement_id, at = self._movement(conn, kind, actor, reason, key)
+        wanted = {(ln.unit_type, ln.vintage) for ln in lines}
+        accounts = [src, dst] if target is not None else [src]
+        rows = conn.execute(
+            select(
+                _BAL.c.account_id,
+                _BAL.c.lot_id,
+                _BAL.c.amount,
+                _BAL.c.held,
+                _LOT.c.unit_type,
+                _LOT.c.vintage,
+            )
+            .join(_LOT, _LOT.c.id == _BAL.c.lot_id)
+            .where(
+                _BAL.c.account_id.in_(accounts),
+                tuple_(_LOT.c.unit_type, _LOT.c.vintage).in_(sorted(wanted)),
+            )
+            .order_by(_BAL.c.lot_id, _BAL.c.account_id)
+            .with_for_update(of=_BAL)
+        ).all()
+        free: dict[tuple[str, int], list[tuple[int, int, int]]] = {}  # (lot, amount, held)
+        target_has: dict[int, int] = {}
+        for acc, lot_id, amount, held, utype, vintage in rows:
+            if acc == src:
+                if amount > held:
+                    free.setdefault((utype, int(vintage)), []).append((lot_id, amount, held))
+            else:
+                target_has[lot_id] = amount
+        taken: list[tuple[int, int]] = []
+        updates: list[dict[str, int]] = []
+        for line in lines:
+            need = line.amount
+            group = free.get((line.unit_type, line.vintage), [])
+            for i, (lot_id, amount, held) in enumerate(group):
+                if need == 0:
+                    break
+                use = min(need, amount - held)
+                if use <= 0:
+                    continue
+                group[i] = (lot_id, amount - use, held)
+                need -= use
+                taken.append((lot_id, use))
+            if need:
+                raise LedgerError(
+                    f"not enough {line.unit_type} {line.vintage} units available: "
+                    f"asked {line.amount}, free {line.amount - need}"
+                )
+        left = {lot: amount for group in free.values() for lot, amount, _ in group}
+        moved: dict[int, int] = {}
+        for lot_id, use in taken:
+            moved[lot_id] = moved.get(lot_id, 0) + use
+        for lot_id in sorted(moved):
+            updates.append({"a": src, "l": lot_id, "n": left[lot_id]})
+        inserts: list[dict[str, int]] = []
+        if target is not None:
+            for lot_id in sorted(moved):
+                if lot_id in target_has:
+                    updates.append({"a": dst, "l": lot_id, "n": target_has[lot_id] + moved[lot_id]})
+                else:
+                    inserts.append(
+                        {"account_id": dst, "lot_id": lot_id, "amount": moved[lot_id], "held": 0}
+                    )
+        conn.execute(_SET_BALANCE, updates)
+        if inserts:
+            conn.execute(_NEW_BALANCE, inserts)
+        conn.execute(
+            _NEW_POSTING,
+            [
+                {
+                    "movement_id": movement_id,
+                    "lot_id": lot_id,
+                    "debit_id": src,
+                    "credit_id": dst,
+                    "amount": amount,
+                }
+                for lot_id, amount in taken
+            ],
+        )
         audit.append(
             session,
-            at=m.at,
+            at=at,
             actor=actor,
             action=f"units.{kind}",
             subject=source,
             payload={
                 "target": target,
                 "lines": [(ln.unit_type, ln.vintage, ln.amount) for ln in lines],
-                "movement": m.id,
+                "movement": movement_id,
                 "lots": taken,
                 "reason": reason,
             },
         )
-        return {"movement_id": m.id, "lots": [list(t) for t in taken]}
+        return {"movement_id": movement_id, "lots": [list(t) for t in taken]}
 
     def hold(
         self, account: str, lot_id: int, amount: int, *, actor: str, reason: str, key: str

@@ -18,11 +18,11 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from keten.core.errors import KetenError
@@ -161,7 +161,7 @@ class Registry:
             raise KetenError("a password has at least 12 characters")
         if role in ("rekeningbevoegde", "fiatteur") and holder is None:
             raise KetenError(f"a {role} belongs to a holder")
-        if role in ("verificateur", "toezichthouder") and holder is not None:
+        if role in ("verificateur", "toezichthouder", "ketenpartner") and holder is not None:
             raise KetenError(f"a {role} does not belong to a holder")
         request = {"op": "create_user", "username": username, "role": role, "holder": holder}
 
@@ -640,37 +640,56 @@ class Registry:
         }
 
         def apply(s: Session) -> dict[str, Any]:
+            # SQLAlchemy Core, one query for both holders: the transfer path is lean (EV-27).
             assert actor.holder_id is not None
-            source = self._holder(s, actor.holder_id)
+            conn = s.connection()
+            found = conn.execute(
+                _TRANSFER_HOLDERS, {"id": actor.holder_id, "name": to_holder}
+            ).all()
+            source = next((h for h in found if h.id == actor.holder_id), None)
+            if source is None:
+                raise NotFound(f"unknown holder {actor.holder_id}")
             if not source.can_transfer:
                 raise AuthError(f"holder {source.name!r} has no transfer facility")
-            target = self._holder_id(s, to_holder)
-            if target == source.id:
+            target = next((h for h in found if h.name == to_holder), None)
+            if target is None:
+                raise NotFound(f"unknown holder {to_holder!r}")
+            if target.id == source.id:
                 raise KetenError("a transfer goes to another holder")
-            t = Transfer(
-                from_holder_id=source.id,
-                to_holder_id=target,
-                lines=json.dumps(payload),
-                status="proposed",
-                proposed_by=actor.user_id,
-                proposed_at=self.clock(),
+            at = self.clock()
+            transfer_id = int(
+                conn.execute(
+                    _NEW_TRANSFER,
+                    {
+                        "from_holder_id": source.id,
+                        "to_holder_id": target.id,
+                        "lines": json.dumps(payload),
+                        "status": "proposed",
+                        "proposed_by": actor.user_id,
+                        "proposed_at": at,
+                    },
+                ).scalar_one()
             )
-            s.add(t)
-            s.flush()
             audit.append(
                 s,
-                at=t.proposed_at,
+                at=at,
                 actor=actor.label,
                 action="transfer.propose",
                 subject=source.name,
-                payload={**request, "id": t.id},
+                payload={**request, "id": transfer_id},
             )
-            return {"transfer_id": t.id}
+            return {"transfer_id": transfer_id}
 
         return int(self.ledger.run(key, request, apply)["transfer_id"])
 
-    def _transfer(self, s: Session, transfer_id: int) -> Transfer:
-        return _locked(s, Transfer, transfer_id, "transfer")
+    @staticmethod
+    def _transfer_row(s: Session, transfer_id: int) -> Any:
+        """The transfer, locked for the decision (404 if unknown)."""
+        s.flush()
+        row = s.connection().execute(_LOCK_TRANSFER, {"tid": transfer_id}).first()
+        if row is None:
+            raise NotFound(f"unknown transfer {transfer_id}")
+        return row
 
     def decide_transfer(
         self, actor: Actor, transfer_id: int, *, approve: bool, note: str = "", key: str
@@ -684,35 +703,47 @@ class Registry:
         }
 
         def apply(s: Session) -> dict[str, Any]:
-            t = self._transfer(s, transfer_id)
+            t = self._transfer_row(s, transfer_id)
             self._four_eyes(actor, t.from_holder_id, t.proposed_by)
             _still_proposed("transfer", transfer_id, t.status)
-            t.decided_by, t.decided_at, t.note = actor.user_id, self.clock(), note or None
+            conn = s.connection()
             if approve:
-                source, target = self._holder(s, t.from_holder_id), self._holder(s, t.to_holder_id)
+                accounts = dict(
+                    conn.execute(
+                        _HOLDER_ACCOUNTS, {"ids": [t.from_holder_id, t.to_holder_id]}
+                    ).all()
+                )
                 lines = [Line(u, int(v), int(a)) for u, v, a in json.loads(t.lines)]
                 self.ledger.move_in(
                     s,
                     "transfer",
-                    source.account,
-                    target.account,
+                    accounts[t.from_holder_id],
+                    accounts[t.to_holder_id],
                     lines,
                     actor=actor.label,
                     reason=f"transfer {t.id}",
                     key=key,
                 )
-                t.status = "approved"
-            else:
-                t.status = "rejected"
+            status = "approved" if approve else "rejected"
+            conn.execute(
+                _DECIDE_TRANSFER,
+                {
+                    "tid": transfer_id,
+                    "status": status,
+                    "decided_by": actor.user_id,
+                    "decided_at": self.clock(),
+                    "note": note or None,
+                },
+            )
             audit.append(
                 s,
                 at=self.clock(),
                 actor=actor.label,
-                action=f"transfer.{t.status}",
+                action=f"transfer.{status}",
                 subject=str(transfer_id),
                 payload=request,
             )
-            return {"status": t.status}
+            return {"status": status}
 
         self.ledger.run(key, request, apply)
 
@@ -720,11 +751,20 @@ class Registry:
         request = {"op": "withdraw_transfer", "id": transfer_id, "user": actor.user_id}
 
         def apply(s: Session) -> dict[str, Any]:
-            t = self._transfer(s, transfer_id)
+            t = self._transfer_row(s, transfer_id)
             self._require(actor, "rekeningbevoegde", "fiatteur")
             self._same_holder(actor, t.from_holder_id)
             _still_proposed("transfer", transfer_id, t.status)
-            t.status, t.decided_by, t.decided_at = "withdrawn", actor.user_id, self.clock()
+            s.connection().execute(
+                _DECIDE_TRANSFER,
+                {
+                    "tid": transfer_id,
+                    "status": "withdrawn",
+                    "decided_by": actor.user_id,
+                    "decided_at": self.clock(),
+                    "note": None,
+                },
+            )
             audit.append(
                 s,
                 at=self.clock(),
@@ -733,7 +773,7 @@ class Registry:
                 subject=str(transfer_id),
                 payload=request,
             )
-            return {"status": t.status}
+            return {"status": "withdrawn"}
 
         self.ledger.run(key, request, apply)
 
@@ -926,6 +966,39 @@ def _booking_dict(b: Booking, holder: str) -> dict[str, Any]:
         "lot_id": b.lot_id,
     }
 
+
+# Core statements of the transfer path (built once; EV-27).
+_HOLDER = cast(Table, Holder.__table__)
+_TRANSFER = cast(Table, Transfer.__table__)
+_TRANSFER_HOLDERS = select(_HOLDER.c.id, _HOLDER.c.name, _HOLDER.c.can_transfer).where(
+    (_HOLDER.c.id == bindparam("id")) | (_HOLDER.c.name == bindparam("name"))
+)
+_HOLDER_ACCOUNTS = select(_HOLDER.c.id, _HOLDER.c.account).where(
+    _HOLDER.c.id.in_(bindparam("ids", expanding=True))
+)
+_NEW_TRANSFER = insert(_TRANSFER).returning(_TRANSFER.c.id)
+_LOCK_TRANSFER = (
+    select(
+        _TRANSFER.c.id,
+        _TRANSFER.c.from_holder_id,
+        _TRANSFER.c.to_holder_id,
+        _TRANSFER.c.lines,
+        _TRANSFER.c.status,
+        _TRANSFER.c.proposed_by,
+    )
+    .where(_TRANSFER.c.id == bindparam("tid"))
+    .with_for_update()
+)
+_DECIDE_TRANSFER = (
+    update(_TRANSFER)
+    .where(_TRANSFER.c.id == bindparam("tid"))
+    .values(
+        status=bindparam("status"),
+        decided_by=bindparam("decided_by"),
+        decided_at=bindparam("decided_at"),
+        note=bindparam("note"),
+    )
+)
 
 _Row = TypeVar("_Row", Booking, Transfer)
 

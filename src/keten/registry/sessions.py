@@ -16,13 +16,14 @@ units are created when a fiatteur approves it (four eyes, like any booking).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select, tuple_
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ from keten.core.trace import Trace
 from keten.io.csvfile import check_header
 from keten.ledger import audit
 from keten.registry.service import Actor, AuthError, Registry
-from keten.store.models import Booking, ChargingSession, Holder
+from keten.store.models import Booking, Holder
 
 SESSION_COLUMNS = (
     "connection_id",
@@ -45,7 +46,8 @@ SESSION_COLUMNS = (
 TRUE = ("1", "true", "yes", "ja", "j", "y")
 FALSE = ("0", "false", "no", "nee", "n")
 MAX_SESSION_KWH = 10**7  # input sanity bound per row (EV-11)
-CHUNK = 500
+COPY_ROWS = 200_000  # rows per COPY write (PostgreSQL)
+SQLITE_CACHE_KIB = 262_144  # page cache while importing (SQLite): the unique index fits
 
 
 class ImportRefused(KetenError):
@@ -179,7 +181,6 @@ def import_sessions(
     units = session_units(t, year, Trace(reg.params))
     if units <= 0:
         raise KetenError(f"{path}: the sessions create no units")
-    keys = frame.select("connection_id", "meter_id", "period_start", "period_end").rows()
     request = {
         "op": "import_sessions",
         "proof": proof_ref,
@@ -198,19 +199,6 @@ def import_sessions(
         if s.execute(select(Booking.id).where(Booking.proof_ref == proof_ref)).first():
             raise KetenError(f"proof {proof_ref!r} is booked already")
         reg._open_for(year)
-        dupes = _already_booked(s, keys)
-        if dupes:
-            raise ImportRefused(
-                str(path),
-                [
-                    {
-                        "row": i + 1,
-                        "field": "connection_id",
-                        "error": "session was booked in an earlier file",
-                    }
-                    for i in dupes
-                ],
-            )
         booking = Booking(
             holder_id=holder.id,
             proof_ref=proof_ref,
@@ -233,7 +221,7 @@ def import_sessions(
             with s.begin_nested():  # a savepoint: a duplicate session rolls back only this
                 _insert_sessions(s, booking.id, frame)
         except IntegrityError:
-            dupes = _already_booked(s, keys)
+            dupes = _already_booked(s, frame)
             raise ImportRefused(
                 str(path),
                 [
@@ -271,7 +259,8 @@ _COLUMNS = (
 
 
 def _insert_sessions(s: Session, booking_id: int, frame: pl.DataFrame) -> None:
-    """Insert every session of a checked frame: COPY on PostgreSQL, executemany elsewhere."""
+    """Insert every session of a checked frame in the caller's transaction: COPY (CSV, written by
+    polars) on PostgreSQL; one prepared ``executemany`` with a large page cache on SQLite."""
     table = frame.select(
         pl.lit(booking_id).alias("booking_id"),
         "connection_id",
@@ -281,38 +270,70 @@ def _insert_sessions(s: Session, booking_id: int, frame: pl.DataFrame) -> None:
         "kwh",
         pl.col("own_generation").str.to_lowercase().is_in(TRUE).alias("own_generation"),
     )
+    _bulk_insert(s, "reg_charging_session", _COLUMNS, table)
+
+
+def _bulk_insert(s: Session, name: str, columns: Sequence[str], table: pl.DataFrame) -> None:
     conn = s.connection()
+    dbapi = conn.dialect.dbapi
+    assert dbapi is not None
+    try:
+        _bulk_insert_raw(conn, name, columns, table)
+    except dbapi.IntegrityError as exc:  # the driver's own error: as SQLAlchemy's
+        raise IntegrityError(f"bulk insert into {name}", None, exc) from exc
+
+
+def _bulk_insert_raw(
+    conn: Connection, name: str, columns: Sequence[str], table: pl.DataFrame
+) -> None:
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         assert raw is not None
-        with (
-            raw.cursor() as cur,
-            cur.copy(f"COPY reg_charging_session ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in table.iter_rows():
-                copy.write_row(row)
+        sql = f"COPY {name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            for start in range(0, table.height, COPY_ROWS):
+                copy.write(table.slice(start, COPY_ROWS).write_csv(include_header=False))
         return
-    placeholders = ", ".join("?" for _ in _COLUMNS)
-    conn.exec_driver_sql(
-        f"INSERT INTO reg_charging_session ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
-        table.rows(),
-    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # this connection only
+        placeholders = ", ".join("?" for _ in columns)
+        cur.executemany(
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({placeholders})",
+            table.iter_rows(),
+        )
+    finally:
+        cur.close()
 
 
-def _already_booked(s: Session, keys: list[tuple[Any, ...]]) -> list[int]:
-    """Indexes of ``keys`` (connection, meter, start, end as text) already in the register."""
-    found: set[tuple[str, str, str, str]] = set()
-    cols = (
-        ChargingSession.connection_id,
-        ChargingSession.meter_id,
-        ChargingSession.period_start,
-        ChargingSession.period_end,
+def _already_booked(s: Session, frame: pl.DataFrame) -> list[int]:
+    """Indexes (0-based) of the frame's sessions already in the register: the keys go into a
+    temporary table joined with the register's sessions (the report of a refused file)."""
+    keys = frame.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("i"),
+        "connection_id",
+        "meter_id",
+        "period_start",
+        "period_end",
     )
-    for i in range(0, len(keys), CHUNK):
-        chunk = [
-            (c, m, dt.date.fromisoformat(a), dt.date.fromisoformat(b))
-            for c, m, a, b in keys[i : i + CHUNK]
-        ]
-        for c, m, a, b in s.execute(select(*cols).where(tuple_(*cols).in_(chunk))):
-            found.add((c, m, a.isoformat(), b.isoformat()))
-    return [i for i, k in enumerate(keys) if tuple(k) in found]
+    conn = s.connection()
+    create = (
+        "CREATE TEMPORARY TABLE keten_import_keys (i BIGINT, connection_id TEXT, "
+        "meter_id TEXT, period_start DATE, period_end DATE)"
+    )
+    if conn.dialect.name == "postgresql":
+        create += " ON COMMIT DROP"
+    conn.exec_driver_sql(create)
+    try:
+        _bulk_insert(s, "keten_import_keys", keys.columns, keys)
+        found = conn.exec_driver_sql(
+            "SELECT k.i FROM keten_import_keys k JOIN reg_charging_session c "
+            "ON c.connection_id = k.connection_id AND c.meter_id = k.meter_id "
+            "AND c.period_start = k.period_start AND c.period_end = k.period_end ORDER BY k.i"
+        ).all()
+    finally:
+        if conn.dialect.name != "postgresql":
+            conn.exec_driver_sql("DROP TABLE keten_import_keys")
+    return [int(i) for (i,) in found]
