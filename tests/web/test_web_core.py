@@ -211,3 +211,28 @@ def test_api_tokens_are_never_stored_in_plain_text_and_a_retry_does_not_show_one
     with site.reg.ledger.sessions() as s:
         stored = [rec.result for rec in s.query(IdempotencyRecord).all()]
     assert stored and not any(token in text or "kt_" in text for text in stored)
+
+
+def test_registry_hashes_passwords_with_argon2id_defaults(tmp_path: object) -> None:
+    """Production hashing: argon2id with the library's default costs (m=65536 KiB, t=3, p=4);
+    the page tests use a cheaper hasher only to sign in quickly."""
+    from pathlib import Path
+
+    from keten.core.params import load_set
+    from keten.ledger.service import Ledger
+    from keten.registry.service import Registry
+    from keten.store.db import make_engine, session_factory, upgrade
+    from keten.store.models import User
+
+    assert isinstance(tmp_path, Path)
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    upgrade(engine)
+    reg = Registry(Ledger(session_factory(engine)), load_set("ev", "bijlage-1"))
+    reg.init()
+    reg.create_user("nea", PW, "toezichthouder", None, actor="t", key="u")
+    with reg.ledger.sessions() as s:
+        stored = s.query(User).one().password_hash
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert PW not in stored
+    assert reg.login("nea", PW).username == "nea"
+    engine.dispose()

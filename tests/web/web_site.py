@@ -13,11 +13,13 @@ whole web application (pages + API) through Starlette's TestClient over https://
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from keten.core.params import load_set
@@ -44,7 +46,11 @@ PEOPLE = {
     "vera": ("verificateur", None),
     "nea": ("toezichthouder", None),
 }
+# argon2id with small costs, so that the page tests sign in quickly; the production default is
+# pinned by test_web_core.py::test_registry_hashes_passwords_with_argon2id_defaults.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+_FORM_KEYS = itertools.count(1)  # unique over all browsers of a test session
 
 
 @dataclass
@@ -54,7 +60,6 @@ class Browser:
     client: TestClient
     username: str | None
     csrf: str = ""
-    _n: list[int] = field(default_factory=lambda: [0])
 
     def get(self, url: str, **kw: Any) -> httpx.Response:
         r = self.client.get(url, **kw)
@@ -78,8 +83,7 @@ class Browser:
         form.setdefault("csrf_token", self.csrf if csrf is None else csrf)
         if csrf == "":
             form.pop("csrf_token")
-        self._n[0] += 1
-        form.setdefault("form_key", f"test-{self.username}-{self._n[0]}")
+        form.setdefault("form_key", f"test-{self.username}-{next(_FORM_KEYS)}")
         return self.client.post(url, data=form, files=files, **kw)
 
 
@@ -105,7 +109,11 @@ class Site:
 def make_registry(url: str, now: dt.datetime = NOW) -> Registry:
     engine = make_engine(url)
     upgrade(engine)
-    reg = Registry(Ledger(session_factory(engine), clock=lambda: now), load_set("ev", "bijlage-1"))
+    reg = Registry(
+        Ledger(session_factory(engine), clock=lambda: now),
+        load_set("ev", "bijlage-1"),
+        hasher=FAST_HASHER,
+    )
     reg.init()
     for name, facilities in HOLDERS.items():
         reg.create_holder(name, actor="test", key=f"h-{name}", **facilities)

@@ -87,10 +87,14 @@ class Registry:
         ledger: Ledger,
         params: ParameterSet,
         clock: Callable[[], dt.datetime] | None = None,
+        hasher: PasswordHasher | None = None,
     ) -> None:
         self.ledger = ledger
         self.params = params
         self.clock = clock or ledger.clock
+        # argon2id with the library's defaults (RFC 9106 low-memory profile); tests may pass a
+        # cheaper hasher — verification reads the parameters from each stored hash.
+        self.hasher = hasher or _HASHER
 
     # ------------------------------------------------------------------ set-up
 
@@ -171,7 +175,7 @@ class Registry:
             holder_id = self._holder_id(s, holder) if holder is not None else None
             u = User(
                 username=username,
-                password_hash=_HASHER.hash(password),
+                password_hash=self.hasher.hash(password),
                 role=role,
                 holder_id=holder_id,
                 active=True,
@@ -195,10 +199,10 @@ class Registry:
         with self.ledger.sessions() as s:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
             if u is None or not u.active:
-                _HASHER.hash(password)  # same work whether or not the user exists
+                self.hasher.hash(password)  # same work whether or not the user exists
                 raise AuthError("unknown user or wrong password")
             try:
-                _HASHER.verify(u.password_hash, password)
+                self.hasher.verify(u.password_hash, password)
             except VerificationError:
                 raise AuthError("unknown user or wrong password") from None
             return Actor(u.id, u.username, u.role, u.holder_id)
@@ -217,7 +221,7 @@ class Registry:
             u = s.get(User, actor.user_id)
             if u is None:
                 raise NotFound(f"unknown user {actor.username!r}")
-            u.password_hash = _HASHER.hash(new)
+            u.password_hash = self.hasher.hash(new)
             audit.append(
                 s,
                 at=self.clock(),

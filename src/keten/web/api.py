@@ -1,9 +1,10 @@
 """JSON API of the register under ``/api/v1`` (FastAPI, OpenAPI at ``/api/v1/openapi.json``).
 
 Authentication: ``Authorization: Bearer <API token>`` for programs; for people signed in to the
-web pages, their session cookie (writes then also need the ``X-CSRF-Token`` header). Every write needs an ``Idempotency-Key``
-header; a retry with the same key and body applies nothing twice. Authorisation is checked by
-the service layer for every action; objects of another holder answer 404, as unknown ids do.
+web pages, their session cookie (writes then also need the ``X-CSRF-Token`` header). Every
+write needs an ``Idempotency-Key`` header; a retry with the same key and body applies nothing
+twice. Authorisation is checked by the service layer for every action; objects of another holder
+answer 404, as unknown ids do.
 """
 
 from __future__ import annotations
