@@ -36,7 +36,7 @@ from keten.ledger.verify import verify
 from keten.registry import closing
 from keten.registry.service import Actor, AuthError, BookingInput, NotFound, Reads, Registry
 from keten.registry.sessions import ImportRefused, import_sessions
-from keten.web.security import SESSION_COOKIE, same
+from keten.web.security import SESSION_COOKIE, Sessions, same
 
 MAX_UPLOAD = 512 * 1024 * 1024
 
@@ -133,7 +133,7 @@ def current_actor(request: Request, authorization: Annotated[str | None, Header(
             return reg.actor_for_token(authorization.removeprefix("Bearer ").strip())
         except AuthError:
             raise _Unauthorized() from None
-    sessions = getattr(request.app.state, "sessions", None)
+    sessions: Sessions | None = getattr(request.app.state, "sessions", None)
     signed = sessions.find(request.cookies.get(SESSION_COOKIE)) if sessions else None
     if signed is None:
         raise _Unauthorized()

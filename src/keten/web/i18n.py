@@ -3,9 +3,9 @@
 Message ids are English. Each area of the application has its own catalogue file per language,
 ``locale/<lang>/<area>.po``; all files of a language are merged when first needed. Compiled
 ``.mo`` files are not needed: the ``.po`` files are read directly.
-``tests/web/test_web_i18n.py`` checks that both languages have the same message ids, that Dutch translates every one, that no id is translated
-differently in two files, and that every string the templates and page modules mark for
-translation is in the catalogues.
+``tests/web/test_web_i18n.py`` checks that both languages have the same message ids, that Dutch
+translates every one, that no id is translated differently in two files, and that every string
+the templates and page modules mark for translation is in the catalogues.
 """
 
 from __future__ import annotations
