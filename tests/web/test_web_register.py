@@ -76,7 +76,11 @@ def test_dashboard_shows_balances_obligation_chart_and_deadlines(site: Site) -> 
     assert '<svg class="chart"' in html and "<title>" in html
     # Deadlines: 1 March 2027 (ev.register.deadline_month/day), 259 days from 15-06-2026.
     assert "01-03-2027" in html and ">259<" in html
-    assert "ev.register.verification_deadline_month/_day" in html  # the parameter it stands in for
+    # Verification by 31 March 2027 (ev.register.verification_deadline_*: before 1 April, 290
+    # days); surrender on 1 May 2027 (ev.register.surrender_deadline_*, 320 days).
+    assert "01-04-2027" in html and ">290<" in html
+    assert "01-05-2027" in html and ">320<" in html
+    assert "ev.register.verification_deadline_month" in html
     assert "Noordzee" not in html
 
 

@@ -472,3 +472,29 @@ __all__ = [
     "transfer_rows",
     "year_end",
 ]
+
+
+def closing_results(reg: Registry, holder: HolderFacts) -> list[dict[str, Any]]:
+    """This holder's results of every year-end closing that ran (newest year first), as
+    stored: obligation, units surrendered, shortfall, penalty, banked and cancelled."""
+    from keten.store.models import Closing
+
+    out: list[dict[str, Any]] = []
+    with reg.ledger.sessions() as s:
+        for c in s.execute(select(Closing).order_by(Closing.year.desc())).scalars():
+            for h in json.loads(c.summary)["holders"]:
+                if h["holder"] != holder.name:
+                    continue
+                out.append(
+                    {
+                        "year": c.year,
+                        "run_at": c.run_at,
+                        "obligation": h["obligation_total"],
+                        "surrendered": sum(int(x[2]) for x in h["surrender"]),
+                        "shortfall": h["shortfall_total"],
+                        "penalty_eur": h["penalty_eur"],
+                        "banked": sum(int(x[2]) for x in h["banked"]),
+                        "cancelled": sum(int(x[2]) for x in h["cancel"]),
+                    }
+                )
+    return out

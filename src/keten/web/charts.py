@@ -171,9 +171,13 @@ def _polyline(points: list[str], colour: str) -> str:
 
 
 def _legend(series: Sequence[Series], x: float, y: float) -> str:
+    """One swatch and name per series, spaced by the length of the names (≈6.5 px per
+    character at the chart's 11 px font) so that long names never overlap."""
     out = []
+    xx = x
     for j, s in enumerate(series):
-        xx = x + j * 150
+        if j:
+            xx += 14 + 6.5 * len(series[j - 1].name) + 18
         out.append(
             f'<rect x="{xx}" y="{y - 9}" width="10" height="10" '
             f'fill="{PALETTE[j % len(PALETTE)]}"/>'

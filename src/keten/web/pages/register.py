@@ -327,6 +327,7 @@ def dashboard(request: Request, actor: ui.Person) -> Response:
             "deadline_labels": deadline_labels(),
             "today": reg.clock(),
             "pending": pending,
+            "closings": hv.closing_results(reg, holder),
         },
         200,
     )
