@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from browser_kit import chromium, live  # noqa: F401  (browser fixtures)
 from web_site import Site, make_registry
 
 from keten.web.app import create_web_app

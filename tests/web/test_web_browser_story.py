@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any
 
-from browser_kit import Live, Person, chromium, live  # noqa: F401  (fixtures)
+from browser_kit import Live, Person
 from sqlalchemy import select
 
 from keten.store.models import Booking, Closing
@@ -28,7 +28,7 @@ def _num(n: int) -> str:
     return f"{n:,}".replace(",", ".")  # Dutch notation
 
 
-def test_supplier_fiatteur_transfer_hold_closing_story(chromium: Any, live: Live) -> None:  # noqa: F811
+def test_supplier_fiatteur_transfer_hold_closing_story(chromium: Any, live: Live) -> None:
     alice = Person(chromium, live, "alice")  # rekeningbevoegde, Brandstof BV
     bob = Person(chromium, live, "bob")  # fiatteur, Brandstof BV
     carol = Person(chromium, live, "carol")  # fiatteur, Handel BV
