@@ -76,6 +76,20 @@ def moment(value: dt.datetime | str | None) -> str:
     return value.strftime("%d-%m-%Y %H:%M" if i18n.language() == "nl" else "%Y-%m-%d %H:%M")
 
 
+def status(value: object) -> str:
+    """A register status (booking, transfer, verification) in the current language."""
+    labels = {
+        "proposed": _("proposed"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "withdrawn": _("withdrawn"),
+        "unverified": _("unverified"),
+        "verified": _("verified"),
+    }
+    return labels.get(str(value), str(value))
+
+
+env.filters["status"] = status
 env.filters["num"] = num
 env.filters["day"] = day
 env.filters["moment"] = moment
