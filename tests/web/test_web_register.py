@@ -487,4 +487,9 @@ def test_deadline_days_left_follow_the_clock(site: Site) -> None:
     d = {x.kind: x for x in hv.deadlines(site.reg, 2026)}
     assert d["deliveries"].at == dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
     assert d["deliveries"].days_left == (dt.date(2027, 3, 1) - dt.date(2026, 6, 15)).days == 259
-    assert not d["verification"].own_parameter and d["deliveries"].own_parameter
+    # verification by 31 March (before 1 April) and surrender on 1 May have parameters of their
+    # own (ev.register.verification_deadline_*, ev.register.surrender_deadline_*).
+    assert d["verification"].own_parameter and d["deliveries"].own_parameter
+    assert d["verification"].at == dt.datetime(2027, 4, 1, tzinfo=dt.UTC)
+    assert d["surrender"].at == dt.datetime(2027, 5, 1, tzinfo=dt.UTC)
+    assert d["surrender"].days_left == (dt.date(2027, 5, 1) - dt.date(2026, 6, 15)).days == 320

@@ -19,6 +19,8 @@ from keten.io.nitrogen_files import (
     read_applications,
     read_areas,
     read_commitments,
+    read_farms,
+    read_ghg_factors,
     read_housings,
     read_ladder,
     read_observed_farms,
@@ -27,6 +29,7 @@ from keten.io.nitrogen_files import (
 from keten.nitrogen import DEFAULT_SET, DOMAIN
 from keten.nitrogen.budget import check_table, table, track
 from keten.nitrogen.emissions import farm_emissions
+from keten.nitrogen.kpis import display, farm_kpis
 from keten.nitrogen.norms import METHODS, farm_norms
 from keten.nitrogen.sectors import monitor, sector_targets
 from keten.nitrogen.vbr import MODES, AreaIndex, rank_applications
@@ -71,53 +74,110 @@ def emissions_cmd(
     params: ParamsOpt = DEFAULT_SET,
     format: FormatOpt = Format.table,
     explain_: ExplainOpt = False,
+    farms_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--farms",
+            dir_okay=False,
+            help="CSV farm_id,hectares: adds kg NH3 (and GHG) per hectare (NH-49).",
+        ),
+    ] = None,
+    ghg_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ghg-factors",
+            dir_okay=False,
+            help="CSV animal_category,kg_co2e_per_animal,source: user-supplied GHG factors "
+            "(no sourced factor exists; NH-50).",
+        ),
+    ] = None,
 ) -> None:
-    """NH3 emission per farm and housing (Rav method with the air-scrubber floor)."""
+    """NH3 emission per farm and housing (Rav method with the air-scrubber floor); with --farms
+    and --ghg-factors also kg NH3 per hectare and GHG (kg CO2e, user-supplied factors)."""
     _no_csv_explain(format, explain_)
     pset = _params(params)
     catalogue = load_catalogue(pset)
     rows = read_housings(housings, catalogue)
+    areas = read_farms(farms_file) if farms_file is not None else None
+    ghg = read_ghg_factors(ghg_file, catalogue) if ghg_file is not None else None
     farms = farm_emissions(rows, catalogue, year, explain=explain_)
+    kpis = None
+    if areas is not None or ghg is not None:
+        kpis = farm_kpis(farms, rows, catalogue, areas, ghg, str(farms_file or "--farms"))
+        for k in kpis:
+            for note in k.notes:
+                warn(note)
+        if areas is not None:
+            unknown = sorted(set(areas) - {f.farm_id for f in farms})
+            if unknown:
+                warn(f"{farms_file} lists farms without housings: {', '.join(unknown)}")
+        if ghg is not None:
+            warn(f"GHG uses user-supplied factors from {ghg.file}, not a keten source (NH-50)")
     flagged = sorted({p.name for f in farms if f.trace for p in f.trace.flagged()})
     if flagged:
         warn("result uses values not read in an authoritative source: " + ", ".join(flagged))
     if format is Format.csv:
         out = []
         by_farm = {f.farm_id: iter(f.housings) for f in farms}
+        ghg_rows = {k.farm_id: iter(k.ghg_by_housing) for k in kpis or []}
         for h in rows:
             e = next(by_farm[h.farm_id])
-            out.append(
-                {
-                    "farm_id": h.farm_id,
-                    "housing_code": e.housing_code,
-                    "animals": h.animals,
-                    "ef_nh3": tidy(e.factor_used),
-                    "traditional_ef_nh3": ""
-                    if h.traditional_ef_nh3 is None
-                    else h.traditional_ef_nh3,
-                    "additional": ";".join(a.label() for a in h.additional),
-                    "nh3_kg": tidy(e.nh3_kg),
-                }
-            )
-        emit(out, format, title="", columns=[*EMISSIONS_CSV, "nh3_kg"])
+            line: dict[str, object] = {
+                "farm_id": h.farm_id,
+                "housing_code": e.housing_code,
+                "animals": h.animals,
+                "ef_nh3": tidy(e.factor_used),
+                "traditional_ef_nh3": "" if h.traditional_ef_nh3 is None else h.traditional_ef_nh3,
+                "additional": ";".join(a.label() for a in h.additional),
+                "nh3_kg": tidy(e.nh3_kg),
+            }
+            if ghg is not None:
+                g = next(ghg_rows[h.farm_id])
+                line["ghg_kg_co2e"] = "" if g is None else tidy(g)
+                line["ghg_source"] = "user-supplied"
+            out.append(line)
+        extra = ["ghg_kg_co2e", "ghg_source"] if ghg is not None else []
+        emit(out, format, title="", columns=[*EMISSIONS_CSV, "nh3_kg", *extra])
         return
     if format is Format.json:
         emit(
-            [f.to_dict() for f in farms],
+            [{**f.to_dict(), **(kpis[i].to_dict() if kpis else {})} for i, f in enumerate(farms)],
             format,
             title="",
             traces=[f.trace for f in farms if f.trace] if explain_ else None,
         )
         return
+    table_rows: list[dict[str, Any]] = []
+    for i, f in enumerate(farms):
+        r: dict[str, Any] = {
+            "farm_id": f.farm_id,
+            "housings": len(f.housings),
+            "nh3_kg": tidy(f.nh3_kg),
+        }
+        if kpis:
+            k = kpis[i]
+            if areas is not None:
+                r["hectares"] = "n/a" if k.hectares is None else tidy(k.hectares)
+                r["nh3_kg_per_ha"] = _shown(k.nh3_kg_per_ha)
+            if ghg is not None:
+                r["ghg_kg_co2e*"] = _shown(k.ghg_kg_co2e)
+                if areas is not None:
+                    r["ghg_kg_co2e_per_ha*"] = _shown(k.ghg_kg_co2e_per_ha)
+        table_rows.append(r)
+    title = f"Farm NH3 emissions {year} (kg/year, set {params})"
+    if ghg is not None:
+        title += "; * GHG from user-supplied factors"
     emit(
-        [
-            {"farm_id": f.farm_id, "housings": len(f.housings), "nh3_kg": tidy(f.nh3_kg)}
-            for f in farms
-        ],
+        table_rows,
         format,
-        title=f"Farm NH3 emissions {year} (kg/year, set {params})",
+        title=title,
         traces=[f.trace for f in farms if f.trace] if explain_ else None,
     )
+
+
+def _shown(value: Decimal | None) -> object:
+    """Table display only (NH-49): rounded half up to 2 decimals; ``n/a`` when not computed."""
+    return "n/a" if value is None else tidy(display(value))
 
 
 @app.command("vbr")

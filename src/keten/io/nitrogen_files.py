@@ -30,6 +30,7 @@ from keten.io.csvfile import cell_number, read_rows
 from keten.nitrogen.budget import Commitment
 from keten.nitrogen.catalogue import KINDS, Catalogue, System, normalise
 from keten.nitrogen.emissions import Additional, Housing, check_reduction
+from keten.nitrogen.kpis import GhgFactor, GhgFactors
 from keten.nitrogen.norms import LadderStep
 from keten.nitrogen.sectors import Observation
 from keten.nitrogen.vbr import Application
@@ -48,6 +49,8 @@ OBSERVED_SECTOR_COLUMNS = ("sector", "substance", "year", "kt")
 OBSERVED_FARM_COLUMNS = ("farm_id", "year", "nh3_kg")
 COMMITMENT_COLUMNS = ("kind", "line", "amount_eur_m", "description")
 LADDER_COLUMNS = ("step", "trigger", "measure", "source")
+FARM_COLUMNS = ("farm_id", "hectares")
+GHG_FACTOR_COLUMNS = ("animal_category", "kg_co2e_per_animal", "source")
 RD_NEW = CRS.from_epsg(28992)
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 MAX_ANIMALS = 10_000_000
@@ -514,3 +517,58 @@ def read_ladder(path: Path | None = None) -> list[LadderStep]:
             raise InputError("not a whole number", file=name, row=row, field="step")
         out.append(LadderStep(int(r["step"]), r["trigger"], r["measure"], r["source"]))
     return out
+
+
+def read_farms(path: Path) -> dict[str, Decimal]:
+    """Farm areas, CSV ``farm_id,hectares`` (NH-49): hectares > 0, each farm once."""
+    name = str(path)
+    out: dict[str, Decimal] = {}
+    for row, r in read_rows(path, FARM_COLUMNS):
+        farm = r["farm_id"]
+        if not farm:
+            raise InputError("is empty", file=name, row=row, field="farm_id")
+        if farm in out:
+            raise InputError(f"farm {farm!r} given twice", file=name, row=row, field="farm_id")
+        ha = cell_number(r["hectares"], name, row, "hectares")
+        if ha <= 0:
+            raise InputError(
+                f"must be greater than 0, got {r['hectares']}", file=name, row=row, field="hectares"
+            )
+        out[farm] = ha
+    return out
+
+
+def read_ghg_factors(path: Path, catalogue: Catalogue) -> GhgFactors:
+    """User-supplied GHG factors, CSV ``animal_category,kg_co2e_per_animal,source`` (NH-50):
+    a known animal category of the catalogue, each once; a factor ≥ 0; a source text."""
+    name = str(path)
+    known = set(catalogue.traditional)
+    out: dict[str, GhgFactor] = {}
+    for row, r in read_rows(path, GHG_FACTOR_COLUMNS):
+        category = "".join(r["animal_category"].split()).upper()
+        if not category:
+            raise InputError("is empty", file=name, row=row, field="animal_category")
+        if category not in known:
+            raise InputError(
+                f"unknown animal category {r['animal_category']!r} (the catalogue has "
+                f"{', '.join(sorted(known))})",
+                file=name,
+                row=row,
+                field="animal_category",
+            )
+        if category in out:
+            raise InputError(
+                f"animal category {category} given twice",
+                file=name,
+                row=row,
+                field="animal_category",
+            )
+        factor = cell_number(r["kg_co2e_per_animal"], name, row, "kg_co2e_per_animal")
+        if factor < 0:
+            raise InputError("must not be negative", file=name, row=row, field="kg_co2e_per_animal")
+        if not r["source"]:
+            raise InputError(
+                "is empty: name where the factor comes from", file=name, row=row, field="source"
+            )
+        out[category] = GhgFactor(category, factor, r["source"], row)
+    return GhgFactors(out, name)
