@@ -25,7 +25,17 @@ from babel.messages.pofile import read_po, write_po
 from keten.web.i18n import LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).parent
-CORE_MODULES = ("ui.py", "app.py", "pages/home.py", "pages/auth.py", "pages/__init__.py")
+CORE_MODULES = (
+    "ui.py",
+    "app.py",
+    "forms.py",
+    "results.py",
+    "traces.py",
+    "charts.py",
+    "pages/home.py",
+    "pages/auth.py",
+    "pages/__init__.py",
+)
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
 

@@ -3,7 +3,7 @@ screen readers through <title> and a data table the pages show next to each char
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
@@ -48,6 +48,38 @@ def _label(v: float) -> str:
     return f"{v:g}"
 
 
+_LEFT, _RIGHT, _TOP, _BOTTOM = 56, 12, 28, 46  # margins around the plot area (px)
+
+
+def _frame(
+    title: str, series: Sequence[Series], width: int, height: int, unit: str
+) -> tuple[list[str], Callable[[float], float], float]:
+    """The opening of a chart's SVG (title, value axis with grid lines and labels), the
+    value → y coordinate function, and the plot width."""
+    values = [_f(v) for s in series for v in s.values if v is not None]
+    lo, hi = min([0.0, *values]), max([0.0, *values])
+    ticks = _ticks(lo, hi)
+    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
+    plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
+
+    def y(v: float) -> float:
+        return _TOP + plot_h - (v - lo) / (hi - lo or 1) * plot_h
+
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
+        f'<text x="{_LEFT}" y="16" class="chart-title">{escape(title)}'
+        f"{' (' + escape(unit) + ')' if unit else ''}</text>",
+    ]
+    for t in ticks:
+        parts.append(
+            f'<line x1="{_LEFT}" x2="{width - _RIGHT}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+            f'class="grid"/><text x="{_LEFT - 6}" y="{y(t) + 4:.1f}" text-anchor="end">'
+            f"{_label(t)}</text>"
+        )
+    return parts, y, plot_w
+
+
 def bar_chart(
     title: str,
     categories: Sequence[str],
@@ -58,33 +90,12 @@ def bar_chart(
     unit: str = "",
 ) -> Markup:
     """Grouped bars: one group per category, one bar per series."""
-    values = [_f(v) for s in series for v in s.values if v is not None]
-    lo, hi = min([0.0, *values]), max([0.0, *values])
-    ticks = _ticks(lo, hi)
-    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
-    left, right, top, bottom = 56, 12, 28, 46
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    def y(v: float) -> float:
-        return top + plot_h - (v - lo) / (hi - lo or 1) * plot_h
-
-    parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
-        f'<text x="{left}" y="16" class="chart-title">{escape(title)}'
-        f"{' (' + escape(unit) + ')' if unit else ''}</text>",
-    ]
-    for t in ticks:
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            f'class="grid"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">'
-            f"{_label(t)}</text>"
-        )
+    parts, y, plot_w = _frame(title, series, width, height, unit)
     n_cat = max(len(categories), 1)
     group = plot_w / n_cat
     bar = group * 0.8 / max(len(series), 1)
     for i, cat in enumerate(categories):
-        x0 = left + i * group + group * 0.1
+        x0 = _LEFT + i * group + group * 0.1
         for j, s in enumerate(series):
             v = s.values[i] if i < len(s.values) else None
             if v is None:
@@ -97,10 +108,10 @@ def bar_chart(
                 f"<title>{escape(s.name)} — {escape(cat)}: {v}</title></rect>"
             )
         parts.append(
-            f'<text x="{x0 + group * 0.4:.1f}" y="{height - bottom + 16}" '
+            f'<text x="{x0 + group * 0.4:.1f}" y="{height - _BOTTOM + 16}" '
             f'text-anchor="middle">{escape(cat)}</text>'
         )
-    parts.append(_legend(series, left, height - 10))
+    parts.append(_legend(series, _LEFT, height - 10))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -115,34 +126,13 @@ def line_chart(
     unit: str = "",
 ) -> Markup:
     """Lines over ordered x labels (years, periods); None breaks a line."""
-    values = [_f(v) for s in series for v in s.values if v is not None]
-    lo, hi = min([0.0, *values]), max([0.0, *values])
-    ticks = _ticks(lo, hi)
-    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
-    left, right, top, bottom = 56, 12, 28, 46
-    plot_w, plot_h = width - left - right, height - top - bottom
+    parts, y, plot_w = _frame(title, series, width, height, unit)
     step = plot_w / max(len(xs) - 1, 1)
-
-    def y(v: float) -> float:
-        return top + plot_h - (v - lo) / (hi - lo or 1) * plot_h
-
-    parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
-        f'<text x="{left}" y="16" class="chart-title">{escape(title)}'
-        f"{' (' + escape(unit) + ')' if unit else ''}</text>",
-    ]
-    for t in ticks:
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            f'class="grid"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">'
-            f"{_label(t)}</text>"
-        )
     every = max(1, len(xs) // 10)
     for i, x in enumerate(xs):
         if i % every == 0:
             parts.append(
-                f'<text x="{left + i * step:.1f}" y="{height - bottom + 16}" '
+                f'<text x="{_LEFT + i * step:.1f}" y="{height - _BOTTOM + 16}" '
                 f'text-anchor="middle">{escape(x)}</text>'
             )
     for j, s in enumerate(series):
@@ -154,14 +144,14 @@ def line_chart(
                     parts.append(_polyline(path, colour))
                 path = []
                 continue
-            path.append(f"{left + i * step:.1f},{y(_f(v)):.1f}")
+            path.append(f"{_LEFT + i * step:.1f},{y(_f(v)):.1f}")
             parts.append(
-                f'<circle cx="{left + i * step:.1f}" cy="{y(_f(v)):.1f}" r="2.5" '
+                f'<circle cx="{_LEFT + i * step:.1f}" cy="{y(_f(v)):.1f}" r="2.5" '
                 f'fill="{colour}"><title>{escape(s.name)} — {escape(xs[i])}: {v}</title></circle>'
             )
         if path:
             parts.append(_polyline(path, colour))
-    parts.append(_legend(series, left, height - 10))
+    parts.append(_legend(series, _LEFT, height - 10))
     parts.append("</svg>")
     return Markup("".join(parts))
 

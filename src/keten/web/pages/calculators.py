@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from keten.core.errors import InputError, KetenError
 from keten.core.params import ParameterSet, load_set
@@ -42,7 +42,9 @@ from keten.ev.obligation import Obligation, check_sector, obligations
 from keten.ev.units import units_for_booking
 from keten.io.csvfile import read_rows
 from keten.io.ev_files import DELIVERY_COLUMNS
-from keten.web import i18n, ui
+from keten.web import forms, i18n, ui
+from keten.web.forms import Checked
+from keten.web.traces import TraceView, trace_view
 
 router = ui.page_router()
 
@@ -100,47 +102,11 @@ def scenario_options() -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------- traces
 
 
-@dataclass
-class TraceView:
-    """A trace as the page shows it: steps, parameters (flagged ones marked), unknown values."""
-
-    steps: list[dict[str, str]]
-    parameters: list[dict[str, Any]]
-    unknown: list[dict[str, str]]
-    receipt: dict[str, Any]
-
-    @property
-    def flagged(self) -> list[str]:
-        return sorted({p["name"] for p in self.parameters if p["flagged"]})
-
-
-def trace_view(trace: Trace, unknown: dict[str, str] | None = None) -> TraceView:
-    d = trace.to_dict()
-    parameters = [{**p, "flagged": p["status"] != "source"} for p in d["parameters"]]
-    return TraceView(
-        steps=d["steps"],
-        parameters=parameters,
-        unknown=[{"name": k, "why": v} for k, v in sorted((unknown or {}).items())],
-        receipt=d["receipt"],
-    )
-
-
 # ----------------------------------------------------------------------------- input
 
 
-@dataclass
-class Checked:
-    errors: dict[str, str] = field(default_factory=dict)
-    values: dict[str, str] = field(default_factory=dict)
-
-
-def _text(form: FormData, name: str, limit: int = 200) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
 def _scenarios(form: FormData, c: Checked, name: str) -> list[str]:
-    choice = _text(form, name) or SETS[0]
+    choice = forms.text(form, name) or SETS[0]
     c.values[name] = choice
     if choice == BOTH:
         return list(SETS)
@@ -151,7 +117,7 @@ def _scenarios(form: FormData, c: Checked, name: str) -> list[str]:
 
 
 def _year(form: FormData, c: Checked, name: str) -> int:
-    raw = _text(form, name)
+    raw = forms.text(form, name)
     c.values[name] = raw
     allowed = years()
     if raw.isdigit() and int(raw) in allowed:
@@ -197,7 +163,7 @@ def _fuel_unit(fuel: str, unit: str, key: str, c: Checked) -> bool:
 def _form_deliveries(form: FormData, c: Checked) -> list[Delivery]:
     out = []
     for i in range(1, FORM_ROWS + 1):
-        cells = {k: _text(form, f"{k}_{i}") for k in ("sector", "fuel", "quantity", "unit")}
+        cells = {k: forms.text(form, f"{k}_{i}") for k in ("sector", "fuel", "quantity", "unit")}
         c.values.update({f"{k}_{i}": v for k, v in cells.items()})
         if not cells["quantity"] and not cells["fuel"]:
             continue  # an empty row
@@ -212,18 +178,6 @@ def _form_deliveries(form: FormData, c: Checked) -> list[Delivery]:
         if ok and q is not None:
             out.append(Delivery(SUPPLIER, cells["sector"], cells["fuel"], q, cells["unit"]))
     return out
-
-
-async def _upload(form: FormData, name: str, c: Checked, limit: int) -> tuple[str, bytes] | None:
-    """The uploaded file (name, bytes), None when no file was chosen."""
-    item = form.get(name)
-    if not isinstance(item, UploadFile) or not item.filename:
-        return None
-    data = await item.read(limit + 1)
-    if len(data) > limit:
-        c.errors[name] = _("The file is too large (at most %(n)s bytes).", n=limit)
-        return None
-    return Path(item.filename).name[:100] or "upload.csv", data
 
 
 def file_deliveries(filename: str, data: bytes) -> list[Delivery]:
@@ -366,7 +320,7 @@ def _booking_field(message: str) -> str:
 
 def _booking_input(form: FormData, c: Checked) -> Booking | None:
     cells = {
-        k: _text(form, k)
+        k: forms.text(form, k)
         for k in ("sector", "category", "fuel", "quantity", "unit", "ghg_intensity")
     }
     c.values.update(cells)
@@ -447,7 +401,7 @@ async def obligation_calculator(request: Request) -> HTMLResponse:
     c = Checked()
     scenarios = _scenarios(form, c, "scenario")
     year = _year(form, c, "year")
-    upload = await _upload(form, "deliveries", c, MAX_UPLOAD)
+    upload = await forms.upload(form, "deliveries", c, MAX_UPLOAD, fallback="upload.csv")
     deliveries = _form_deliveries(form, c)
     source = _("the rows entered above")
     entered = any(

@@ -24,7 +24,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from keten.core.errors import InputError, KetenError
 from keten.core.params import load_set
@@ -45,18 +45,16 @@ from keten.io.footprint_files import (
     read_purchases,
     read_scenario,
 )
-from keten.web import charts, i18n, ui
+from keten.web import charts, forms, i18n, ui
+from keten.web.forms import Checked, text
 from keten.web.pages.mki import (
     EXAMPLES,
-    STORE,
-    Checked,
+    MAX_UPLOAD,
     Table,
     example,
     export_response,
+    keep,
     number,
-    owner,
-    text,
-    upload,
 )
 
 router = ui.page_router()
@@ -157,7 +155,7 @@ async def load_system(
     except KetenError as exc:
         _refuse_mrio(c, exc, tmp, choice)
         return None
-    path = await upload(form, "mrio", c, tmp, limit=MAX_MRIO)
+    path = await forms.save(form, "mrio", c, tmp, limit=MAX_MRIO)
     if path is None:
         return None
     shown = c.names[str(path)][1]
@@ -349,7 +347,7 @@ async def accounts_post(request: Request) -> HTMLResponse:
         c,
         result=system,
         tables=tables,
-        token=STORE.put(owner(request), tables),
+        token=keep(request, tables),
         is_example=c.values.get("mrio_source") in ("example", "pymrio-test"),
     )
 
@@ -404,7 +402,7 @@ async def leakage_post(request: Request) -> HTMLResponse:
         if is_example:
             scenario_path: Path | None = example(c, "footprint", "scenario", "scenario.yaml")
         else:
-            scenario_path = await upload(form, "scenario", c, Path(tmp))
+            scenario_path = await forms.save(form, "scenario", c, Path(tmp), limit=MAX_UPLOAD)
         system = await load_system(form, c, Path(tmp))
         if scenario_path is not None and system is not None and not c.errors:
             try:
@@ -428,7 +426,7 @@ async def leakage_post(request: Request) -> HTMLResponse:
         result=True,
         tables=tables,
         notes=notes,
-        token=STORE.put(owner(request), tables),
+        token=keep(request, tables),
         is_example=is_example or c.values.get("mrio_source") in ("example", "pymrio-test"),
     )
 
@@ -533,13 +531,13 @@ def scope3_tables(res: Any) -> list[Table]:
 async def _pact_uploads(form: FormData, c: Checked, tmp: Path) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i, item in enumerate(form.getlist("pact")):
-        if not isinstance(item, UploadFile) or not item.filename:
+        file = forms.chosen(item)
+        if file is None:
             continue
-        data = await item.read(5_000_001)
-        shown = Path(item.filename).name[:100] or "pact.json"
-        if len(data) > 5_000_000:
-            c.errors["pact"] = _("The file is too large (at most %(n)s bytes).") % {"n": 5_000_000}
+        got = await forms.read_file(file, "pact", c, MAX_UPLOAD, "pact.json")
+        if got is None:
             return []
+        shown, data = got
         path = tmp / f"pact-{i}.json"
         path.write_bytes(data)
         c.names[str(path)] = ("pact", shown)
@@ -578,8 +576,8 @@ async def scope3_post(request: Request) -> HTMLResponse:
         if is_example:
             purchases: Path | None = example(c, "footprint", "purchases", "purchases.csv")
         else:
-            purchases = await upload(form, "purchases", c, tmp)
-        deflators = await upload(form, "deflators", c, tmp, required=False)
+            purchases = await forms.save(form, "purchases", c, tmp, limit=MAX_UPLOAD)
+        deflators = await forms.save(form, "deflators", c, tmp, limit=MAX_UPLOAD, required=False)
         if deflators is None and is_example:
             deflators = example(c, "footprint", "deflators", "deflators.csv")
         pacts = await _pact_uploads(form, c, tmp)
@@ -625,6 +623,6 @@ async def scope3_post(request: Request) -> HTMLResponse:
         tables=tables,
         notes=notes,
         flagged=flagged,
-        token=STORE.put(owner(request), tables),
+        token=keep(request, tables),
         is_example=is_example or c.values.get("mrio_source") in ("example", "pymrio-test"),
     )

@@ -18,13 +18,9 @@ visitor's CSRF token, so that an export holds exactly the rows the page showed.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import tempfile
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,10 +28,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 import keten
-from keten.core.errors import InputError, KetenError
+from keten.core.errors import KetenError
 from keten.core.quantity import parse_number, tidy
 from keten.core.trace import Trace
 from keten.io.mki_files import (
@@ -51,7 +47,9 @@ from keten.mki.compare import compare
 from keten.mki.project import ProjectResult, project_mki
 from keten.mki.weights import load_weighting_set
 from keten.registry.service import NotFound
-from keten.web import charts, i18n, ui
+from keten.web import charts, forms, i18n, ui
+from keten.web.forms import Checked, text
+from keten.web.results import BoundedStore
 
 router = ui.page_router()
 _ = i18n.gettext
@@ -86,34 +84,12 @@ class Table:
         )
 
 
-class ResultStore:
-    """Result tables of recent computations per visitor (bounded, one hour), for the exports."""
-
-    def __init__(self, limit: int = 200, ttl: float = 3600.0) -> None:
-        self.limit, self.ttl = limit, ttl
-        self._items: OrderedDict[str, tuple[float, str, dict[str, Table]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, owner: str, tables: Sequence[Table]) -> str:
-        token = secrets.token_urlsafe(16)
-        with self._lock:
-            self._items[token] = (time.monotonic(), owner, {t.name: t for t in tables})
-            while len(self._items) > self.limit:
-                self._items.popitem(last=False)
-        return token
-
-    def get(self, owner: str, token: str, name: str) -> Table:
-        with self._lock:
-            item = self._items.get(token)
-        if item is None or time.monotonic() - item[0] > self.ttl or item[1] != owner:
-            raise NotFound(_("This result is no longer available; compute it again."))
-        table = item[2].get(name)
-        if table is None:
-            raise NotFound(_("This result has no such table."))
-        return table
-
-
-STORE = ResultStore()
+STORE: BoundedStore[dict[str, Table]] = BoundedStore(
+    max_items=200,
+    max_age=3600.0,
+    missing=lambda: _("This result is no longer available; compute it again."),
+)
+"""Result tables of recent computations per visitor (bounded, one hour), for the exports."""
 
 
 def owner(request: Request) -> str:
@@ -121,37 +97,19 @@ def owner(request: Request) -> str:
     return ui.viewer(request).csrf
 
 
+def keep(request: Request, tables: Sequence[Table]) -> str:
+    """Store the result tables for the visitor's exports; the id to export them with."""
+    return STORE.put(owner(request), {t.name: t for t in tables})
+
+
 def export_response(request: Request, token: str, table: str, fmt: str) -> Response:
-    t = STORE.get(owner(request), token, table)
+    t = STORE.get(owner(request), token).get(table)
+    if t is None:
+        raise NotFound(_("This result has no such table."))
     return ui.export(fmt, t.name, t.columns, t.rows)
 
 
 # ----------------------------------------------------------------------------- form input
-
-
-@dataclass
-class Checked:
-    """Errors (field → message), the values to show again, and the uploaded files' names."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-    values: dict[str, str] = field(default_factory=dict)
-    names: dict[str, tuple[str, str]] = field(default_factory=dict)  # path → (field, shown name)
-
-    def refuse(self, exc: KetenError, default: str = "_form") -> None:
-        """Put a reader's or rule's refusal next to the field of the file it is about."""
-        if isinstance(exc, InputError) and exc.file in self.names:
-            name, shown = self.names[exc.file]
-            message = str(InputError(exc.reason, file=shown, row=exc.row, field=exc.field))
-            self.errors.setdefault(name, message)
-            return
-        self.errors.setdefault(default, str(exc).splitlines()[0])
-
-
-def text(form: FormData, name: str, c: Checked, limit: int = 200) -> str:
-    value = form.get(name)
-    out = value.strip()[:limit] if isinstance(value, str) else ""
-    c.values[name] = out
-    return out
 
 
 def examples_available(area: str, files: Sequence[str]) -> bool:
@@ -168,33 +126,6 @@ def source_choice(form: FormData, c: Checked, area: str, files: Sequence[str]) -
     elif choice == "example":
         c.errors["source"] = _("The example files are not available on this server.")
     return False
-
-
-async def upload(
-    form: FormData,
-    name: str,
-    c: Checked,
-    folder: Path,
-    *,
-    required: bool = True,
-    limit: int = MAX_UPLOAD,
-) -> Path | None:
-    """The uploaded file ``name`` saved in ``folder``; an error next to the field when it is
-    missing (and required) or too large."""
-    item = form.get(name)
-    if not isinstance(item, UploadFile) or not item.filename:
-        if required:
-            c.errors[name] = _("Choose a file.")
-        return None
-    data = await item.read(limit + 1)
-    if len(data) > limit:
-        c.errors[name] = _("The file is too large (at most %(n)s bytes).") % {"n": limit}
-        return None
-    path = folder / f"{name}.upload"
-    path.write_bytes(data)
-    c.names[str(path)] = (name, Path(item.filename).name[:100] or name)
-    c.values[f"{name}_name"] = c.names[str(path)][1]
-    return path
 
 
 def example(c: Checked, area: str, name: str, filename: str) -> Path:
@@ -406,8 +337,8 @@ async def project_post(request: Request) -> HTMLResponse:
             project: Path | None = example(c, "mki", "project", "project.csv")
             profiles: Path | None = example(c, "mki", "profiles", "profiles.csv")
         else:
-            project = await upload(form, "project", c, Path(tmp))
-            profiles = await upload(form, "profiles", c, Path(tmp))
+            project = await forms.save(form, "project", c, Path(tmp), limit=MAX_UPLOAD)
+            profiles = await forms.save(form, "profiles", c, Path(tmp), limit=MAX_UPLOAD)
         if not c.errors and project is not None and profiles is not None:
             result = compute_project(project, profiles, wset, day, period, include_d, c)
     if result is None:
@@ -420,7 +351,7 @@ async def project_post(request: Request) -> HTMLResponse:
         examples=ex,
         result=result,
         tables=tables,
-        token=STORE.put(owner(request), tables),
+        token=keep(request, tables),
         is_example=is_example,
     )
 
@@ -518,7 +449,7 @@ async def compare_post(request: Request) -> HTMLResponse:
             if is_example:
                 paths[name] = example(c, "mki", name, filename)
             else:
-                paths[name] = await upload(form, name, c, Path(tmp))
+                paths[name] = await forms.save(form, name, c, Path(tmp), limit=MAX_UPLOAD)
         pa, pb, pp = paths["project"], paths["variant"], paths["profiles"]
         if not c.errors and pa is not None and pb is not None and pp is not None:
             a = compute_project(pa, pp, wset, day, period, include_d, c)
@@ -537,7 +468,7 @@ async def compare_post(request: Request) -> HTMLResponse:
         notes=notes,
         flagged=sorted(set(a.flagged) | set(b.flagged)),
         tables=tables,
-        token=STORE.put(owner(request), tables),
+        token=keep(request, tables),
         is_example=is_example,
     )
 
@@ -656,7 +587,7 @@ async def tender_post(request: Request) -> HTMLResponse:
         if is_example:
             bids_path: Path | None = example(c, "mki", "bids", "bids.csv")
         else:
-            bids_path = await upload(form, "bids", c, Path(tmp))
+            bids_path = await forms.save(form, "bids", c, Path(tmp), limit=MAX_UPLOAD)
         if not c.errors and bids_path is not None:
             try:
                 bids = read_bids(bids_path)
@@ -678,7 +609,7 @@ async def tender_post(request: Request) -> HTMLResponse:
         method_options=method_options(),
         result=True,
         tables=tables,
-        token=STORE.put(owner(request), tables),
+        token=keep(request, tables),
         is_example=is_example,
     )
 
@@ -733,8 +664,10 @@ async def ceilings_post(request: Request) -> HTMLResponse:
             batches: Path | None = example(c, "mki", "batches", "batches.csv")
             ceilings: Path | None = example(c, "mki", "ceilings", "ceilings.csv")
         else:
-            batches = await upload(form, "batches", c, Path(tmp))
-            ceilings = await upload(form, "ceilings", c, Path(tmp), required=False)
+            batches = await forms.save(form, "batches", c, Path(tmp), limit=MAX_UPLOAD)
+            ceilings = await forms.save(
+                form, "ceilings", c, Path(tmp), limit=MAX_UPLOAD, required=False
+            )
         if not c.errors and batches is not None:
             try:
                 trace = Trace(load_weighting_set(wset))
@@ -760,7 +693,7 @@ async def ceilings_post(request: Request) -> HTMLResponse:
         examples=ex,
         result=True,
         tables=tables,
-        token=STORE.put(owner(request), tables),
+        token=keep(request, tables),
         is_example=is_example,
         published=ceilings is None,
     )

@@ -19,7 +19,7 @@ import io
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -27,13 +27,12 @@ from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 import keten
 from keten.core.errors import InputError, KetenError, ParameterError
 from keten.core.params import ParameterSet, load_set
 from keten.core.quantity import parse_number, tidy
-from keten.core.trace import Trace
 from keten.io.nitrogen_files import (
     load_catalogue,
     read_applications,
@@ -60,9 +59,11 @@ from keten.nitrogen.sectors import (
     sector_targets,
 )
 from keten.nitrogen.vbr import MODES, Allocation, AreaIndex, rank_applications
-from keten.web import i18n, ui
+from keten.web import forms, i18n, ui
 from keten.web.charts import Series, line_chart
+from keten.web.forms import Checked
 from keten.web.maps import Layer, MapPoint, svg_map
+from keten.web.traces import TraceView, trace_view
 
 router = ui.page_router()
 _ = i18n.gettext
@@ -122,17 +123,6 @@ def target_year(pset: ParameterSet) -> int:
 # ----------------------------------------------------------------------------- input helpers
 
 
-@dataclass
-class Checked:
-    errors: dict[str, str] = field(default_factory=dict)
-    values: dict[str, str] = field(default_factory=dict)
-
-
-def _text(form: FormData, name: str, limit: int = 200) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
 def _long(form: FormData, name: str, limit: int) -> str:
     value = form.get(name)
     if not isinstance(value, str):
@@ -143,7 +133,7 @@ def _long(form: FormData, name: str, limit: int) -> str:
 
 
 def _choice(form: FormData, c: Checked, name: str, options: Sequence[str], default: str) -> str:
-    value = _text(form, name) or default
+    value = forms.text(form, name) or default
     c.values[name] = value
     if value not in options:
         c.errors[name] = _("Choose one of the offered options.")
@@ -155,7 +145,7 @@ def _set(form: FormData, c: Checked) -> str:
 
 
 def _whole_year(form: FormData, c: Checked, name: str, default: str = "") -> int | None:
-    raw = _text(form, name) or default
+    raw = forms.text(form, name) or default
     c.values[name] = raw
     if not raw:
         return None
@@ -170,18 +160,6 @@ def _number(raw: str) -> Decimal | None:
         return parse_number(raw)
     except ValueError:
         return None
-
-
-async def _upload(form: FormData, name: str, c: Checked, limit: int) -> tuple[str, bytes] | None:
-    """The uploaded file (name, bytes), None when no file was chosen."""
-    item = form.get(name)
-    if not isinstance(item, UploadFile) or not item.filename:
-        return None
-    data = await item.read(limit + 1)
-    if len(data) > limit:
-        c.errors[name] = _("The file is too large (at most %(n)s bytes).") % {"n": limit}
-        return None
-    return Path(item.filename).name[:100] or "upload", data
 
 
 def _decode(data: bytes) -> str | None:
@@ -228,23 +206,6 @@ def first_line(exc: Exception) -> str:
 
 
 # ----------------------------------------------------------------------------- traces
-
-
-@dataclass
-class TraceView:
-    steps: list[dict[str, str]]
-    parameters: list[dict[str, Any]]
-    receipt: dict[str, Any]
-
-    @property
-    def flagged(self) -> list[str]:
-        return sorted({p["name"] for p in self.parameters if p["flagged"]})
-
-
-def trace_view(trace: Trace) -> TraceView:
-    d = trace.to_dict()
-    parameters = [{**p, "flagged": p["status"] != "source"} for p in d["parameters"]]
-    return TraceView(d["steps"], parameters, d["receipt"])
 
 
 # ============================================================================= farm page
@@ -369,15 +330,15 @@ def housing_systems(cat: Catalogue, year: int) -> list[dict[str, Any]]:
 def _form_housings(form: FormData, c: Checked, cat: Catalogue) -> str | None:
     """The rows entered in the form as a housings CSV; each row checked by the CLI's reader
     (so the same messages), errors placed next to the row's field."""
-    farm = _text(form, "farm_id", 60) or "farm"
+    farm = forms.text(form, "farm_id", limit=60) or "farm"
     c.values["farm_id"] = farm
     lines: list[list[str]] = []
     for i in range(1, FORM_ROWS + 1):
         cells = {
-            k: _text(form, f"{k}_{i}")
+            k: forms.text(form, f"{k}_{i}")
             for k in ("category", "housing_code", "animals", "ef_nh3", "traditional_ef_nh3")
         }
-        cells["additional"] = _text(form, f"additional_{i}", 300)
+        cells["additional"] = forms.text(form, f"additional_{i}", limit=300)
         c.values.update({f"{k}_{i}": v for k, v in cells.items()})
         if not any(v for k, v in cells.items() if k != "category"):
             continue
@@ -420,7 +381,7 @@ def observation_years(pset: ParameterSet) -> list[int]:
 def _form_observed(form: FormData, c: Checked, pset: ParameterSet) -> list[tuple[int, str]]:
     out = []
     for y in observation_years(pset):
-        raw = _text(form, f"obs_{y}")
+        raw = forms.text(form, f"obs_{y}")
         c.values[f"obs_{y}"] = raw
         if not raw:
             continue
@@ -582,15 +543,15 @@ async def farm_input(form: FormData, c: Checked) -> FarmInput | None:
         c.errors["year"] = _("Enter a year from 2000 to 2100.")
     method = _choice(form, c, "method", METHODS, "stricter")
     reference_year = _whole_year(form, c, "reference_year")
-    raw_cost = _text(form, "avoided_cost")
+    raw_cost = forms.text(form, "avoided_cost")
     c.values["avoided_cost"] = raw_cost
     cost = None
     if raw_cost:
         cost = _number(raw_cost)
         if cost is None or cost < 0:
             c.errors["avoided_cost"] = _("Enter a number of at least zero, e.g. 10 or 12,5.")
-    upload = await _upload(form, "housings_file", c, MAX_UPLOAD)
-    obs_upload = await _upload(form, "observed_file", c, MAX_UPLOAD)
+    upload = await forms.upload(form, "housings_file", c, MAX_UPLOAD)
+    obs_upload = await forms.upload(form, "observed_file", c, MAX_UPLOAD)
     entered = _form_housings(form, c, cat)
     observed = _form_observed(form, c, pset)
     source = "form"
@@ -744,7 +705,7 @@ def farm_tables(result: FarmResult) -> dict[str, tuple[list[str], list[list[obje
 
 
 def _export_choice(form: FormData, tables: Sequence[str]) -> tuple[str, str]:
-    choice = _text(form, "export")
+    choice = forms.text(form, "export")
     name, _sep, fmt = choice.partition(":")
     if name not in tables or fmt not in ("csv", "xlsx"):
         raise InputError("unknown export", field="export")
@@ -755,20 +716,20 @@ def _export_choice(form: FormData, tables: Sequence[str]) -> tuple[str, str]:
 async def farm_export(request: Request) -> Response:
     form = await request.form()
     name, fmt = _export_choice(form, ("emissions", "norms", "path", "history"))
-    year = _text(form, "year")
-    ref = _text(form, "reference_year")
-    cost = _text(form, "avoided_cost")
+    year = forms.text(form, "year")
+    ref = forms.text(form, "reference_year")
+    cost = forms.text(form, "avoided_cost")
     if not year.isdigit() or (ref and not ref.isdigit()):
         raise InputError("bad year in the export form", field="year")
     inp = FarmInput(
-        set=_text(form, "set"),
+        set=forms.text(form, "set"),
         year=int(year),
-        method=_text(form, "method"),
+        method=forms.text(form, "method"),
         reference_year=int(ref) if ref else None,
         avoided_cost=parse_number(cost) if cost and _number(cost) is not None else None,
         housings_csv=_long(form, "housings_csv", MAX_UPLOAD * 2),
         observed_csv=_long(form, "observed_csv", MAX_UPLOAD * 2),
-        source=_text(form, "source", 100) or "housings.csv",
+        source=forms.text(form, "source", limit=100) or "housings.csv",
     )
     columns, rows = farm_tables(compute_farm(inp))[name]
     return ui.export(fmt, f"nitrogen-{name}", columns, rows)
@@ -924,16 +885,16 @@ def vbr_page(request: Request) -> HTMLResponse:
 def _vbr_options(form: FormData, c: Checked) -> tuple[Any, ...]:
     name = _set(form, c)
     mode = _choice(form, c, "mode", MODES, "stop")
-    raw_date = _text(form, "date") or VBR_DATE
+    raw_date = forms.text(form, "date") or VBR_DATE
     c.values["date"] = raw_date
     day = dt.date(2026, 3, 1)
     try:
         day = dt.date.fromisoformat(raw_date)
     except ValueError:
         c.errors["date"] = _("Enter a date as YYYY-MM-DD.")
-    raw_budget = _text(form, "budget")
+    raw_budget = forms.text(form, "budget")
     c.values["budget"] = raw_budget
-    extra = bool(_text(form, "extra_budget"))
+    extra = bool(forms.text(form, "extra_budget"))
     c.values["extra_budget"] = "1" if extra else ""
     budget = None
     if raw_budget:
@@ -946,7 +907,7 @@ def _vbr_options(form: FormData, c: Checked) -> tuple[Any, ...]:
             c.errors["extra_budget"] = _(
                 "The extra budget goes with the budget of the parameters, not with your own amount."
             )
-    crs = _text(form, "areas_crs", 100) or None
+    crs = forms.text(form, "areas_crs", limit=100) or None
     c.values["areas_crs"] = crs or ""
     return name, mode, day, budget, extra, crs
 
@@ -957,8 +918,8 @@ async def vbr_calculate(request: Request) -> HTMLResponse:
     c = Checked()
     name, mode, day, budget, extra, crs = _vbr_options(form, c)
     source = _choice(form, c, "source", ("upload", "example"), "upload")
-    apps_up = await _upload(form, "applications", c, MAX_UPLOAD)
-    areas_up = await _upload(form, "areas", c, MAX_AREAS)
+    apps_up = await forms.upload(form, "applications", c, MAX_UPLOAD)
+    areas_up = await forms.upload(form, "areas", c, MAX_AREAS)
     example = source == "example"
     apps_text, apps_name, areas, areas_name = "", "", b"", ""
     if example:
@@ -1040,7 +1001,7 @@ async def vbr_export(request: Request) -> Response:
     name, mode, day, budget, extra, crs = _vbr_options(form, c)
     if c.errors:
         raise InputError("; ".join(f"{k}: {v}" for k, v in c.errors.items()))
-    example = _text(form, "source") == "example"
+    example = forms.text(form, "source") == "example"
     if example:
         if not examples_available():
             raise InputError("the example files are not installed")
@@ -1053,8 +1014,8 @@ async def vbr_export(request: Request) -> Response:
             areas = base64.b64decode(_long(form, "areas_b64", MAX_AREAS * 2), validate=True)
         except (binascii.Error, ValueError):
             raise InputError("the areas sent with the form are not readable") from None
-        apps_name = _text(form, "applications_name", 100) or "applications.csv"
-        areas_name = _text(form, "areas_name", 100) or "areas.geojson"
+        apps_name = forms.text(form, "applications_name", limit=100) or "applications.csv"
+        areas_name = forms.text(form, "areas_name", limit=100) or "areas.geojson"
         if Path(areas_name).suffix.lower() not in AREA_SUFFIXES:
             raise InputError("unknown area format", file=areas_name)
     inp = VbrInput(
@@ -1186,7 +1147,7 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
     name = _set(form, c)
     rows = []
     for i in range(1, OBS_ROWS + 1):
-        cells = {k: _text(form, f"{k}_{i}") for k in ("sector", "year", "kt")}
+        cells = {k: forms.text(form, f"{k}_{i}") for k in ("sector", "year", "kt")}
         c.values.update({f"{k}_{i}": v for k, v in cells.items()})
         if not any(cells.values()):
             continue
@@ -1211,7 +1172,7 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
             c.errors[f"year_{i}"] = first_line(exc)
             continue
         rows.append(line)
-    upload = await _upload(form, "observed_file", c, MAX_UPLOAD)
+    upload = await forms.upload(form, "observed_file", c, MAX_UPLOAD)
     observed_csv = csv_text(("sector", "substance", "year", "kt"), rows) if rows else ""
     if upload is not None:
         text = _decode(upload[1])
@@ -1257,7 +1218,7 @@ def sectors_export_targets(set: str = SETS[0], fmt: str = "csv") -> Response:
 async def sectors_export(request: Request) -> Response:
     form = await request.form()
     name, fmt = _export_choice(form, ("targets", "monitoring"))
-    set_name = _text(form, "set")
+    set_name = forms.text(form, "set")
     if set_name not in SETS:
         raise InputError("unknown parameter set", field="set")
     res = sectors_result(set_name, _long(form, "observed_csv", MAX_UPLOAD * 2))
@@ -1347,7 +1308,7 @@ async def budget_calculate(request: Request) -> HTMLResponse:
     lines = []
     known = {k for k, _v in line_options() if k}
     for i in range(1, OBS_ROWS + 1):
-        cells = {k: _text(form, f"{k}_{i}") for k in ("line", "amount", "description")}
+        cells = {k: forms.text(form, f"{k}_{i}") for k in ("line", "amount", "description")}
         c.values.update({f"{k}_{i}": v for k, v in cells.items()})
         if not any(cells.values()):
             continue
@@ -1362,7 +1323,7 @@ async def budget_calculate(request: Request) -> HTMLResponse:
             c.errors[f"amount_{i}"] = exc.reason
             continue
         lines.append(row)
-    upload = await _upload(form, "commitments_file", c, MAX_UPLOAD)
+    upload = await forms.upload(form, "commitments_file", c, MAX_UPLOAD)
     commitments_csv = csv_text(COMMIT_COLUMNS, lines) if lines else ""
     if upload is not None:
         text = _decode(upload[1])

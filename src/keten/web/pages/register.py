@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 import shutil
 import tempfile
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +44,9 @@ from keten.registry import holder_views as hv
 from keten.registry.service import Actor, AuthError, BookingInput, NotFound, Registry
 from keten.registry.sessions import ImportRefused, import_sessions, session_units
 from keten.web import charts, i18n, ui
+from keten.web.forms import Checked
+from keten.web.results import BoundedStore
+from keten.web.traces import trace_view
 
 router = ui.page_router()
 
@@ -141,12 +141,6 @@ def _status(exc: KetenError) -> int:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-@dataclass
-class Checked:
-    errors: dict[str, str]
-    values: dict[str, str]
 
 
 def _number(raw: str, c: Checked, name: str, *, empty: str) -> Decimal | None:
@@ -672,36 +666,14 @@ def propose_booking(
 # --- bulk upload of charging sessions (declared before /register/bookings/{id})
 
 
-class ReportStore:
-    """Refused upload reports of this process: at most ``entries`` reports and ``max_bytes`` of
-    CSV in all (the oldest go first), each readable only by the user who uploaded the file."""
-
-    def __init__(self, entries: int = 32, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.entries = entries
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, user_id: int, content: bytes) -> str:
-        rid = secrets.token_urlsafe(16)
-        with self._lock:
-            self._items[rid] = (user_id, content)
-            while len(self._items) > self.entries or (
-                len(self._items) > 1
-                and sum(len(c) for _, c in self._items.values()) > self.max_bytes
-            ):
-                self._items.popitem(last=False)
-        return rid
-
-    def get(self, rid: str, user_id: int) -> bytes:
-        with self._lock:
-            item = self._items.get(rid)
-        if item is None or item[0] != user_id:
-            raise NotFound("unknown or expired error report")
-        return item[1]
-
-
-REPORTS = ReportStore()
+REPORTS: BoundedStore[bytes] = BoundedStore(
+    max_items=32,
+    max_bytes=64 * 1024 * 1024,
+    size=len,
+    missing=lambda: "unknown or expired error report",
+)
+"""Refused upload reports (CSV) of this process: at most 32 reports and 64 MiB in all (the
+oldest go first), each readable only by the user who uploaded the file."""
 
 
 def report_csv(report: list[dict[str, Any]]) -> bytes:
@@ -782,7 +754,7 @@ def upload_sessions(
                 key=ui.idem(actor, form_key),
             )
         except ImportRefused as exc:
-            rid = REPORTS.put(actor.user_id, report_csv(exc.report))
+            rid = REPORTS.put(str(actor.user_id), report_csv(exc.report))
             refused = {
                 "count": len(exc.report),
                 "rows": exc.report[:SHOWN_ERRORS],
@@ -807,19 +779,10 @@ def upload_sessions(
 
 @router.get("/register/bookings/upload/report/{report_id}")
 def upload_report(report_id: str, actor: ui.HolderPerson) -> Response:
-    return ui.download(REPORTS.get(report_id[:100], actor.user_id), "session-errors.csv")
+    return ui.download(REPORTS.get(str(actor.user_id), report_id[:100]), "session-errors.csv")
 
 
 # --- one booking
-
-
-def _trace_view(trace: Trace) -> dict[str, Any]:
-    d = trace.to_dict()
-    return {
-        "steps": d["steps"],
-        "parameters": [{**p, "flagged": p["status"] != "source"} for p in d["parameters"]],
-        "receipt": d["receipt"],
-    }
 
 
 def _booking_page(
@@ -857,7 +820,7 @@ def _booking_page(
         {
             "b": b,
             "units": units,
-            "trace": _trace_view(trace),
+            "trace": trace_view(trace),
             "sessions": sessions,
             "can_decide": b["status"] == "proposed"
             and actor.role == "fiatteur"
@@ -1151,7 +1114,7 @@ def year_end(request: Request, actor: ui.HolderPerson, year: str | None = None) 
             "obligations": [
                 {
                     "o": o,
-                    "trace": _trace_view(o.trace),
+                    "trace": trace_view(o.trace),
                     "met": next(m for m in view.met_by_sector if m["sector"] == o.sector),
                 }
                 for o in view.obligations

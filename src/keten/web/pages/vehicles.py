@@ -11,20 +11,17 @@ assess` assesses each manufacturer or pool, :func:`keten.vehicles.accounts.eu204
 the accounts.
 
 Exports: the result tables of the last computations are kept in a bounded per-process store
-(:class:`ResultStore`, at most ``STORE_SIZE`` results for ``STORE_TTL`` seconds) under a random
-id, bound to the browser's CSRF token; the CSV and Excel buttons POST that id (CSRF-checked), so
-the download holds exactly the numbers shown without uploading the file again.
+(:class:`keten.web.results.BoundedStore`, at most ``STORE_SIZE`` results for ``STORE_TTL``
+seconds) under a random id, bound to the browser's CSRF token; the CSV and Excel buttons POST
+that id (CSRF-checked), so the download holds exactly the numbers shown without uploading the
+file again.
 """
 
 from __future__ import annotations
 
-import secrets
 import tempfile
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,8 +42,10 @@ from keten.registry.service import NotFound
 from keten.vehicles.accounts import esr, eu2040
 from keten.vehicles.model import CATEGORIES
 from keten.vehicles.standards import Assessment, assess, check_year
-from keten.web import charts, i18n, ui
-from keten.web.pages.calculators import trace_view
+from keten.web import charts, forms, i18n, ui
+from keten.web.forms import Checked
+from keten.web.results import BoundedStore
+from keten.web.traces import trace_view
 
 router = ui.page_router()
 
@@ -64,6 +63,7 @@ MAX_UPLOAD = 100 * 2**20  # bytes; larger files: use the CLI, which streams any 
 MAX_SERIES = 200_000
 STORE_SIZE = 200
 STORE_TTL = 3600.0
+TEXT_LIMIT = 100  # characters of a text field (forms.text cuts longer values)
 
 #: The shipped example files (examples/vehicles/), offered as downloads and as explicit input.
 EXAMPLES = {
@@ -128,59 +128,18 @@ class Table:
     rows: list[list[object]]
 
 
-@dataclass
-class Stored:
-    owner: str
-    created: float
-    tables: dict[str, Table]
+def _gone() -> str:
+    return _("This result is no longer available (results are kept for an hour); compute it again.")
 
 
-class ResultStore:
-    """The last results per browser, bounded: oldest first out, expired after ``ttl`` seconds.
-
-    Per process (a restart forgets them; the page says to compute again). Keys are random
-    (``secrets.token_urlsafe``) and an entry is only given to the browser that made it (its
-    CSRF token)."""
-
-    def __init__(self, size: int = STORE_SIZE, ttl: float = STORE_TTL) -> None:
-        self.size, self.ttl = size, ttl
-        self._items: OrderedDict[str, Stored] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, owner: str, tables: dict[str, Table]) -> str:
-        key = secrets.token_urlsafe(18)
-        with self._lock:
-            self._purge()
-            self._items[key] = Stored(owner, time.monotonic(), tables)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return key
-
-    def get(self, owner: str, key: str) -> Stored | None:
-        with self._lock:
-            self._purge()
-            item = self._items.get(key)
-        if item is None or not secrets.compare_digest(item.owner, owner):
-            return None
-        return item
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def _purge(self) -> None:
-        now = time.monotonic()
-        while self._items:
-            key, first = next(iter(self._items.items()))
-            if now - first.created <= self.ttl:
-                break
-            del self._items[key]
+ResultStore = BoundedStore[dict[str, Table]]
 
 
 def store(request: Request) -> ResultStore:
     state = request.app.state
     found = getattr(state, "vehicles_results", None)
-    if not isinstance(found, ResultStore):
-        found = ResultStore()
+    if not isinstance(found, BoundedStore):
+        found = ResultStore(max_items=STORE_SIZE, max_age=STORE_TTL, missing=_gone, id_bytes=18)
         state.vehicles_results = found
     return found
 
@@ -193,23 +152,12 @@ def _owner(request: Request) -> str:
 
 
 @dataclass
-class Checked:
-    errors: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class Chosen:
     """The file the visitor chose: a temporary copy of an upload, or the example."""
 
     path: Path
     label: str  # the name shown and used in messages
     example: bool
-
-
-def _text(form: FormData, name: str, limit: int = 100) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 async def _chosen(
@@ -219,7 +167,7 @@ async def _chosen(
     ``use_example`` — exactly one of the two."""
     item = form.get(name)
     upload = isinstance(item, UploadFile) and bool(item.filename)
-    use_example = _text(form, "use_example") == "1"
+    use_example = forms.text(form, "use_example", limit=TEXT_LIMIT) == "1"
     c.values["use_example"] = use_example
     if upload and use_example:
         c.errors[name] = _("Upload a file or use the example file, not both.")
@@ -275,7 +223,7 @@ def _scenarios(form: FormData, c: Checked) -> list[ParameterSet]:
 
 
 def _year(form: FormData, c: Checked) -> int:
-    raw = _text(form, "year", 10)
+    raw = forms.text(form, "year", limit=10)
     c.values["year"] = raw
     if len(raw) == 4 and raw.isdigit():
         return int(raw)
@@ -284,7 +232,7 @@ def _year(form: FormData, c: Checked) -> int:
 
 
 def _category(form: FormData, c: Checked) -> str:
-    value = _text(form, "category") or "cars"
+    value = forms.text(form, "category", limit=TEXT_LIMIT) or "cars"
     c.values["category"] = value
     if value not in CATEGORIES:
         c.errors["category"] = _("Choose cars or vans.")
@@ -589,14 +537,8 @@ def example_file(kind: str) -> Response:
 @router.post("/vehicles/export")
 async def export(request: Request) -> Response:
     form = await request.form()
-    key, table, fmt = (_text(form, k) for k in ("result", "table", "fmt"))
-    item = store(request).get(_owner(request), key)
-    if item is None or table not in item.tables:
-        raise NotFound(
-            _(
-                "This result is no longer available (results are kept for an hour); "
-                "compute it again."
-            )
-        )
-    t = item.tables[table]
+    key, table, fmt = (forms.text(form, k, limit=TEXT_LIMIT) for k in ("result", "table", "fmt"))
+    t = store(request).get(_owner(request), key).get(table)
+    if t is None:
+        raise NotFound(_gone())
     return ui.export(fmt, t.name, t.columns, t.rows)
