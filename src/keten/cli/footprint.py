@@ -469,6 +469,25 @@ def pact_org_create(
     typer.echo(f"organisation {name!r} created")
 
 
+@pact_app.command("member-add")
+@guarded
+def pact_member_add(
+    org: Annotated[str, typer.Option("--org", help="The organisation (supplier or customer).")],
+    user: Annotated[
+        str,
+        typer.Option(
+            "--user",
+            help="A person with the role ketenpartner "
+            "(keten registry create-user NAME --role ketenpartner).",
+        ),
+    ],
+) -> None:
+    """Make USER a member of ORG: in the web application (/footprint/pact) they enter ORG's
+    footprints, share them with named customers and see what others shared with ORG."""
+    _pact_store().add_member(org, user)
+    typer.echo(f"{user} is a member of {org!r}")
+
+
 @pact_app.command("client-create")
 @guarded
 def pact_client_create(

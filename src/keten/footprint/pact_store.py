@@ -42,6 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from keten.core.errors import InputError, KetenError
 from keten.footprint.pact import STATUSES, parse_datetime, validate_footprint
+from keten.store.models import User
 from keten.store.pact_models import (
     PactClient,
     PactEvent,
@@ -231,6 +232,20 @@ class Page:
 
 
 @dataclass(frozen=True)
+class StoredFootprint:
+    """A footprint as its owner's people see it: the document, its owner, its validity (FP-35)
+    and the customers it is shared with (names, sorted; only filled for the owner's view)."""
+
+    pf_id: str
+    owner: str
+    status: str
+    document: dict[str, Any]
+    valid_start: dt.datetime
+    valid_end: dt.datetime
+    shared_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LoadResult:
     """What ``add_footprints`` did per footprint id: added, unchanged or deprecated."""
 
@@ -327,6 +342,41 @@ class PactStore:
     def orgs(self) -> list[str]:
         with self.sessions() as s:
             return list(s.execute(select(PactOrg.name).order_by(PactOrg.name)).scalars())
+
+    def add_member(self, org: str, username: str) -> None:
+        """Make the person ``username`` (role ketenpartner) a member of ``org``: in the web
+        application they enter and share ``org``'s footprints. A person belongs to one
+        organisation; adding them to another moves them."""
+        with self.sessions.begin() as s:
+            o = self._org(s, org)
+            u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
+            if u is None:
+                raise InputError(f"unknown user {username!r}", field="user")
+            if u.role != "ketenpartner":
+                raise InputError(
+                    f"{username} is a {u.role}; only a ketenpartner is a member of an organisation",
+                    field="user",
+                )
+            u.pact_org_id = o.id
+
+    def member_org(self, user_id: int) -> str | None:
+        """The organisation of the person ``user_id`` (None: not a member of one)."""
+        with self.sessions() as s:
+            return s.execute(
+                select(PactOrg.name)
+                .join(User, User.pact_org_id == PactOrg.id)
+                .where(User.id == user_id, User.active.is_(True))
+            ).scalar_one_or_none()
+
+    def members(self, org: str) -> list[str]:
+        """User names of ``org``'s people."""
+        with self.sessions() as s:
+            o = self._org(s, org)
+            return list(
+                s.execute(
+                    select(User.username).where(User.pact_org_id == o.id).order_by(User.username)
+                ).scalars()
+            )
 
     def create_client(self, org: str, label: str = "") -> Credentials:
         """New client credentials for ``org``; the secret is returned here and nowhere else."""
@@ -558,6 +608,86 @@ class PactStore:
                     }
                 )
             return out
+
+    def _stored(self, s: Session, row: PactFootprint, owner: str, shares: bool) -> StoredFootprint:
+        customers: tuple[str, ...] = ()
+        if shares:
+            customers = tuple(
+                s.execute(
+                    select(PactOrg.name)
+                    .join(PactShare, PactShare.org_id == PactOrg.id)
+                    .where(PactShare.footprint_seq == row.seq)
+                    .order_by(PactOrg.name)
+                ).scalars()
+            )
+        fp = json.loads(row.document)
+        v = validity(fp)
+        return StoredFootprint(row.pf_id, owner, row.status, fp, v.start, v.end, customers)
+
+    def footprints_of(self, owner: str) -> list[StoredFootprint]:
+        """``owner``'s footprints, oldest first, with the customers each is shared with."""
+        with self.sessions() as s:
+            o = self._org(s, owner, "owner")
+            rows = s.execute(
+                select(PactFootprint)
+                .where(PactFootprint.owner_id == o.id)
+                .order_by(PactFootprint.seq)
+            ).scalars()
+            return [self._stored(s, r, o.name, True) for r in rows]
+
+    def own_footprint(self, owner: str, pf_id: str) -> StoredFootprint:
+        """One of ``owner``'s footprints; ``NoSuchFootprint`` for any other id (another
+        organisation's footprint looks like one that does not exist; FP-36)."""
+        with self.sessions() as s:
+            o = self._org(s, owner, "owner")
+            row = s.execute(
+                select(PactFootprint).where(
+                    PactFootprint.pf_id == pf_id, PactFootprint.owner_id == o.id
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                raise NoSuchFootprint(f"no footprint {pf_id!r}")
+            return self._stored(s, row, o.name, True)
+
+    def received(self, org: str) -> list[StoredFootprint]:
+        """Footprints of other organisations shared with ``org``, oldest first."""
+        with self.sessions() as s:
+            o = self._org(s, org)
+            rows = s.execute(
+                select(PactFootprint, PactOrg.name)
+                .join(PactShare, PactShare.footprint_seq == PactFootprint.seq)
+                .join(PactOrg, PactOrg.id == PactFootprint.owner_id)
+                .where(PactShare.org_id == o.id)
+                .order_by(PactFootprint.seq)
+            ).all()
+            return [self._stored(s, r, name, False) for r, name in rows]
+
+    def visible_footprint(self, org: str, pf_id: str) -> StoredFootprint:
+        """A footprint ``org`` may see (its own or shared with it); ``NoSuchFootprint`` else."""
+        with self.sessions() as s:
+            o = self._org(s, org)
+            row = s.execute(
+                select(PactFootprint, PactOrg.name)
+                .join(PactOrg, PactOrg.id == PactFootprint.owner_id)
+                .where(PactFootprint.pf_id == pf_id, self._visible(o.id))
+            ).first()
+            if row is None:
+                raise NoSuchFootprint(f"no footprint {pf_id!r}")
+            return self._stored(s, row[0], row[1], row[0].owner_id == o.id)
+
+    def deprecate(self, owner: str, pf_id: str, comment: str = "") -> bool:
+        """Active → Deprecated (with ``statusComment`` when given), the one change PACT v3
+        allows under the same id (FP-37); ``False`` when it was deprecated already."""
+        if len(comment) > 1000:
+            raise InputError("a status comment is at most 1,000 characters", field="comment")
+        fp = self.own_footprint(owner, pf_id)
+        if fp.status == "Deprecated":
+            return False
+        doc = {**fp.document, "status": "Deprecated"}
+        if comment.strip():
+            doc["statusComment"] = comment.strip()
+        self.add_footprints(owner, [doc])
+        return True
 
     def _visible(self, org_id: int) -> ColumnElement[bool]:
         shared = exists().where(

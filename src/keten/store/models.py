@@ -158,7 +158,9 @@ class AuditEvent(Base):
 
 # --------------------------------------------------------------------------- register (EV)
 
-ROLES = ("rekeningbevoegde", "fiatteur", "verificateur", "toezichthouder")
+#: ketenpartner: a company's person for PACT data exchange (issue 7), member of a PACT
+#: organisation (``pact_org_id``), no register holder.
+ROLES = ("rekeningbevoegde", "fiatteur", "verificateur", "toezichthouder", "ketenpartner")
 
 
 class Holder(Base):
@@ -176,7 +178,9 @@ class Holder(Base):
 
 
 class User(Base):
-    """A person: a holder's rekeningbevoegde or fiatteur, a verificateur, or the toezichthouder."""
+    """A person: a holder's rekeningbevoegde or fiatteur, a verificateur, the toezichthouder, or
+    a ketenpartner (a company's person for PACT, member of the PACT organisation
+    ``pact_org_id``)."""
 
     __tablename__ = "reg_user"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -186,9 +190,11 @@ class User(Base):
     holder_id: Mapped[int | None] = mapped_column(ForeignKey("reg_holder.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    pact_org_id: Mapped[int | None] = mapped_column(ForeignKey("pact_org.id"), index=True)
     __table_args__ = (
         CheckConstraint(
-            "role IN ('rekeningbevoegde', 'fiatteur', 'verificateur', 'toezichthouder')",
+            "role IN ('rekeningbevoegde', 'fiatteur', 'verificateur', 'toezichthouder', "
+            "'ketenpartner')",
             name="ck_user_role",
         ),
     )
