@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from keten.core.quantity import (
     MAX_DECIMALS,
     div,
+    exact_sum,
     mul,
     parse_number,
     percent,
@@ -262,3 +263,13 @@ def test_percent() -> None:
     assert percent(D("14.4")) == D("0.144")
     assert percent(D("0.21")) == D("0.0021")
     assert percent(D("100")) == 1
+
+
+def test_exact_sum_keeps_every_digit_where_the_builtin_sum_rounds() -> None:
+    # 10^20 + 10^-12 has 33 significant digits: the default 28-digit context drops the 10^-12,
+    # the 60-digit legal context keeps it.
+    values = [Decimal("100000000000000000000"), Decimal("0.000000000001")]
+    assert sum(values, Decimal(0)) == Decimal("100000000000000000000")
+    assert exact_sum(values) == Decimal("100000000000000000000.000000000001")
+    assert exact_sum([]) == Decimal(0)
+    assert exact_sum(iter([Decimal("1.5"), Decimal("-2.25")])) == Decimal("-0.75")

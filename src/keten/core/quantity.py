@@ -7,6 +7,7 @@ where a rule says so, through one of the named functions below, never on interme
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 
 # Enough precision that no intermediate product of legal quantities is ever rounded:
@@ -46,6 +47,15 @@ def mul(*factors: Decimal) -> Decimal:
     result = Decimal(1)
     for f in factors:
         result = LEGAL_CONTEXT.multiply(result, f)
+    return result
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """Exact sum (60-digit context; the ``sum`` builtin would use the thread's context, 28 digits
+    by default)."""
+    result = ZERO
+    for v in values:
+        result = LEGAL_CONTEXT.add(result, v)
     return result
 
 

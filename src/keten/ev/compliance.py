@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from keten.core.params import ParameterSet
-from keten.core.quantity import mul
+from keten.core.quantity import exact_sum, mul
 from keten.core.trace import Trace, merged
 from keten.ev.allocation import GENERAL, Block, build_block, solve
 from keten.ev.model import SECTORS, Holding, UnitType
@@ -210,7 +210,7 @@ def least_cost_plans(
             for i, v in sorted(sol.items(), key=lambda kv: b.cols[kv[0]].unit_type)
             if b.cols[i].kind == "p" and v > 0
         ]
-        cost = sum((mul(Decimal(p.amount), p.price_eur) for p in purchases), Decimal(0))
+        cost = exact_sum(mul(Decimal(p.amount), p.price_eur) for p in purchases)
         outcome = _outcome(b, sol, params, year)
         for p in purchases:
             outcome.trace.step(

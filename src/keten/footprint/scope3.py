@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from keten.core.errors import InputError
-from keten.core.quantity import LEGAL_CONTEXT, tidy
+from keten.core.quantity import LEGAL_CONTEXT, exact_sum, mul, tidy
 from keten.core.trace import Trace
 from keten.footprint.pact import mean_dqr, parse_datetime, per_unit
 
@@ -138,7 +138,7 @@ class Scope3Result:
     notes: list[str] = field(default_factory=list)
 
     def total(self, category: str = "3.1") -> Decimal:
-        return sum((ln.kg_co2e for ln in self.lines if ln.category == category), Decimal(0))
+        return exact_sum(ln.kg_co2e for ln in self.lines if ln.category == category)
 
     @property
     def primary_share(self) -> Decimal | None:
@@ -146,17 +146,17 @@ class Scope3Result:
         tot = self.total("3.1")
         if tot == 0:
             return None
-        prim = sum((ln.primary_kg for ln in self.lines if ln.category == "3.1"), Decimal(0))
+        prim = exact_sum(ln.primary_kg for ln in self.lines if ln.category == "3.1")
         return LEGAL_CONTEXT.divide(prim * 100, tot)
 
     @property
     def data_quality(self) -> Decimal | None:
         """Emission-weighted mean DQR of the category 3.1 lines (FP-25)."""
         rated = [ln for ln in self.lines if ln.category == "3.1" and ln.dqr is not None]
-        weight = sum((abs(ln.kg_co2e) for ln in rated), Decimal(0))
+        weight = exact_sum(abs(ln.kg_co2e) for ln in rated)
         if weight == 0:
             return None
-        num = sum((abs(ln.kg_co2e) * (ln.dqr or 0) for ln in rated), Decimal(0))
+        num = exact_sum(mul(abs(ln.kg_co2e), Decimal(ln.dqr or 0)) for ln in rated)
         return LEGAL_CONTEXT.divide(num, weight)
 
     def by(self, key: str) -> dict[str, Decimal]:

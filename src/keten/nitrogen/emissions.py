@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from keten.core.errors import RuleError
 from keten.core.params import ParameterSet
-from keten.core.quantity import LEGAL_CONTEXT, mul, tidy
+from keten.core.quantity import LEGAL_CONTEXT, exact_sum, mul, tidy
 from keten.core.trace import Trace, merged
 from keten.nitrogen.catalogue import Catalogue
 
@@ -290,7 +290,7 @@ def farm_emissions(
             by_farm.setdefault(h.farm_id, []).append(cache.emission(h))
     out = []
     for farm_id, rows in by_farm.items():
-        total = sum((r.nh3_kg for r in rows), Decimal(0))
+        total = exact_sum(r.nh3_kg for r in rows)
         trace = None
         if explain:
             trace = merged(params, [r.trace for r in rows if r.trace is not None])
