@@ -324,3 +324,9 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ``RegUser.pact_org_id`` refers to ``pact_org``: its model must be in the metadata whenever these
+# models are, or the ORM cannot resolve the foreign key (e.g. ``keten registry create-user`` in a
+# fresh process, which imports no PACT code). Imported last: pact_models needs ``Base``.
+from keten.store import pact_models as _pact_models  # noqa: E402, F401
