@@ -399,3 +399,17 @@ def test_unreadable_sources(tmp_path: Path) -> None:
     assert "--method" in bad(
         "accounts", "--mrio", TINY, "--extension", "emissions", "--method", "qr"
     )
+
+
+def test_national_refuses_two_targets_for_the_same_year_and_scope(tmp_path: Path) -> None:
+    # FP-45: one target per (year, scope); a second one would make the distance ambiguous.
+    targets = tmp_path / "targets.csv"
+    targets.write_text("year,value,scope\n2030,200,total\n2030,150,abroad\n2030,210,total\n")
+    line = bad(
+        "national", "--mrio", TINY, "--region", "NL", "--extension", "emissions",
+        "--stressor", "GHG", "--targets", str(targets),
+    )  # fmt: skip
+    assert line == (
+        f"error: {targets}, row 3, field 'year': two targets for 2030 (total): give one per year "
+        "and scope (FP-45)"
+    )

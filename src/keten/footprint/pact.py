@@ -554,11 +554,22 @@ def _dec(d: Decimal) -> str:
 
 
 def build_footprint(
-    entry: PcfEntry, company_name: str, company_id: str, created: str
+    entry: PcfEntry,
+    company_name: str,
+    company_id: str,
+    created: str,
+    preceding: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A ProductFootprint for ``entry``; id = uuid5(company id + product id + period) so the same
-    entry exported twice keeps its id (FP-32). Validated before it is returned."""
-    fid = uuid.uuid5(uuid.NAMESPACE_URL, f"{company_id}|{entry.product_id}|{entry.reference_start}")
+    entry exported twice keeps its id (FP-32). Validated before it is returned.
+
+    ``preceding``: the ids of the footprints this one corrects (PACT v3 ``precedingPfIds``); they
+    are part of the id's name, ``…|<period>|<id>,<id>``, so a correction never gets the id of the
+    footprint it corrects and the same correction submitted twice keeps its id (FP-44)."""
+    name = f"{company_id}|{entry.product_id}|{entry.reference_start}"
+    if preceding:
+        name += "|" + ",".join(preceding)
+    fid = uuid.uuid5(uuid.NAMESPACE_URL, name)
     pcf: dict[str, Any] = {
         "declaredUnitOfMeasurement": entry.declared_unit,
         "declaredUnitAmount": _dec(entry.declared_amount),
@@ -591,6 +602,8 @@ def build_footprint(
         "productNameCompany": entry.product_name,
         "pcf": pcf,
     }
+    if preceding:
+        fp["precedingPfIds"] = list(preceding)
     problems = validate_footprint(fp)
     unknown = [v for v in entry.standards if v not in STANDARDS]
     if unknown:

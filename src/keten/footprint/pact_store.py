@@ -246,6 +246,16 @@ class StoredFootprint:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """What ``correct`` did: ``added`` (or ``unchanged``: the same correction again), the
+    successor's id and the customers it is shared with."""
+
+    action: str
+    pf_id: str
+    shared_with: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LoadResult:
     """What ``add_footprints`` did per footprint id: added, unchanged or deprecated."""
 
@@ -688,6 +698,89 @@ class PactStore:
             doc["statusComment"] = comment.strip()
         self.add_footprints(owner, [doc])
         return True
+
+    def correct(
+        self, owner: str, pf_id: str, successor: Mapping[str, Any], comment: str = ""
+    ) -> Correction:
+        """Publish ``successor`` as the correction of ``owner``'s footprint ``pf_id``, all or
+        nothing (PACT v3 decision 0041: a change is a new footprint whose ``precedingPfIds`` name
+        the old one; FP-44): the successor is stored, the original becomes Deprecated with a
+        ``statusComment`` naming its successor (and ``comment``), and every customer the
+        original is shared with gets the successor too. ``NoSuchFootprint`` when ``pf_id`` is
+        not ``owner``'s (FP-36); a deprecated original is refused (FP-43). The same correction
+        again (same successor id and content) changes nothing and answers "unchanged"."""
+        if len(comment) > 1000:
+            raise InputError("a status comment is at most 1,000 characters", field="comment")
+        problems = validate_footprint(successor)
+        if problems:
+            path, msg = problems[0]
+            raise InputError(msg, field=path)
+        fp = dict(successor)
+        if fp["id"] == pf_id or pf_id not in (fp.get("precedingPfIds") or []):
+            raise InputError(
+                "a correction has a new id and lists the corrected footprint in precedingPfIds",
+                field="precedingPfIds",
+            )
+        for kind, value in footprint_keys(fp):
+            if len(value) > MAX_KEY_LENGTH:
+                raise InputError(f"a {kind} identifier longer than {MAX_KEY_LENGTH} characters")
+        with self.sessions.begin() as s:
+            o = self._org(s, owner, "owner")
+            row = s.execute(
+                select(PactFootprint)
+                .where(PactFootprint.pf_id == pf_id, PactFootprint.owner_id == o.id)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                raise NoSuchFootprint(f"no footprint {pf_id!r}")
+            same = s.execute(
+                select(PactFootprint.seq).where(
+                    PactFootprint.pf_id == fp["id"],
+                    PactFootprint.owner_id == o.id,
+                    PactFootprint.content_hash == _sha256(canonical_json(fp)),
+                )
+            ).scalar_one_or_none()
+            if same is not None:
+                return Correction("unchanged", fp["id"], self._shared_names(s, same))
+            if row.status != "Active":
+                raise InputError(
+                    "this footprint is deprecated; correct the footprint that replaced it (FP-43)",
+                    field="id",
+                )
+            self._add_one(s, o, fp, 0)
+            new = s.execute(
+                select(PactFootprint).where(PactFootprint.pf_id == fp["id"])
+            ).scalar_one()
+            note = f"Corrected by footprint {fp['id']}"
+            if comment.strip():
+                note += f": {comment.strip()}"
+            old = {**json.loads(row.document), "status": "Deprecated", "statusComment": note}
+            text = canonical_json(old)
+            row.status = "Deprecated"
+            row.document = text
+            row.content_hash = _sha256(text)
+            row.stored_at = self._t(s, self._now())
+            shares = s.execute(
+                select(PactShare.org_id).where(PactShare.footprint_seq == row.seq)
+            ).scalars()
+            for org_id in list(shares):
+                s.add(
+                    PactShare(
+                        footprint_seq=new.seq, org_id=org_id, shared_at=self._t(s, self._now())
+                    )
+                )
+            s.flush()
+            return Correction("added", fp["id"], self._shared_names(s, new.seq))
+
+    def _shared_names(self, s: Session, seq: int) -> tuple[str, ...]:
+        return tuple(
+            s.execute(
+                select(PactOrg.name)
+                .join(PactShare, PactShare.org_id == PactOrg.id)
+                .where(PactShare.footprint_seq == seq)
+                .order_by(PactOrg.name)
+            ).scalars()
+        )
 
     def _visible(self, org_id: int) -> ColumnElement[bool]:
         shared = exists().where(

@@ -603,6 +603,7 @@ def read_targets(path: Path) -> list[Any]:
 
     file = str(path)
     out = []
+    seen: set[tuple[int, str]] = set()
     for row, r in read_rows(path, TARGET_COLUMNS):
         if not r["year"].isdigit():
             raise InputError("must be a year", file=file, row=row, field="year")
@@ -610,7 +611,17 @@ def read_targets(path: Path) -> list[Any]:
         if v is None:
             raise InputError("is empty", file=file, row=row, field="value")
         try:
-            out.append(Target(int(r["year"]), float(v), r["scope"] or "total"))
+            target = Target(int(r["year"]), float(v), r["scope"] or "total")
         except InputError as exc:
             raise InputError(exc.reason, file=file, row=row, field=exc.field) from None
+        if (target.year, target.scope) in seen:
+            raise InputError(
+                f"two targets for {target.year} ({target.scope}): give one per year and scope "
+                "(FP-45)",
+                file=file,
+                row=row,
+                field="year",
+            )
+        seen.add((target.year, target.scope))
+        out.append(target)
     return out

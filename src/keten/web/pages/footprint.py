@@ -1,5 +1,7 @@
 """Chain-emission pages (issue #7), no account needed: MRIO accounts per region (production vs
-consumption, imports, exports; optionally a region's national footprint view), the
+consumption, imports, exports; optionally a region's national footprint view), a region's
+national footprint over several MRIO years with user-set non-binding targets and the distance to
+them (``/footprint/national``, FP-08, FP-45), the
 carbon-leakage check of a scenario, and a company's scope 3.1 from a purchases file with
 optional supplier PACT footprints; CSV and Excel export of every result table.
 
@@ -33,17 +35,24 @@ from keten.core.trace import Trace
 from keten.footprint.accounts import accounts, multipliers, upstream_multipliers
 from keten.footprint.leakage import leakage
 from keten.footprint.mrio import MRIO
-from keten.footprint.national import national_view
+from keten.footprint.national import (
+    NationalFootprint,
+    Target,
+    distance_to_targets,
+    national_view,
+)
 from keten.footprint.pact import build_footprint
 from keten.footprint.scope3 import SpendFactors, scope3
 from keten.io.footprint_files import (
     LAYOUT_FILE,
+    TARGET_COLUMNS,
     load_mrio,
     read_deflators,
     read_pact,
     read_pcf_entries,
     read_purchases,
     read_scenario,
+    read_targets,
 )
 from keten.web import charts, forms, i18n, ui
 from keten.web.forms import Checked, text
@@ -355,6 +364,308 @@ async def accounts_post(request: Request) -> HTMLResponse:
 @router.get("/footprint/export/{token}/{table}.{fmt}")
 def export(request: Request, token: str, table: str, fmt: str) -> Response:
     return export_response(request, token, table, fmt)
+
+
+# ----------------------------------------------------------------------------- national series
+
+SERIES_ROWS = 3  # MRIO rows the national form starts with
+MAX_SERIES = 10  # MRIO years in one time series
+TARGET_HEADER = ",".join(TARGET_COLUMNS)
+
+
+def series_options() -> list[tuple[str, str]]:
+    return [("", _("(not used)")), *mrio_options()]
+
+
+async def load_series_mrio(
+    form: FormData, c: Checked, tmp: Path, i: int
+) -> tuple[int | None, MRIO | None] | None:
+    """Row ``i`` of the MRIO list: (year, MRIO), or None when the row is empty. Errors go next to
+    ``mrio_source_i`` / ``mrio_i`` / ``year_i``; the MRIO's own year is used when none is given
+    (as ``keten footprint national`` does without ``--year``)."""
+    src, file, yname = f"mrio_source_{i}", f"mrio_{i}", f"year_{i}"
+    choice = text(form, src, c)
+    year_raw = text(form, yname, c)
+    has_file = forms.chosen(form.get(file)) is not None
+    if not choice and not year_raw and not has_file:
+        return None
+    year: int | None = None
+    if year_raw:
+        if len(year_raw) == 4 and year_raw.isdigit():
+            year = int(year_raw)
+        else:
+            c.errors[yname] = _("Enter a year, e.g. 2024.")
+    if not choice:
+        c.errors[src] = _("Choose the MRIO of this year.")
+        return None
+    sub = Checked(values={"mrio_source": choice})
+    form_i = FormData([("mrio_source", choice), *[("mrio", v) for v in form.getlist(file)]])
+    folder = tmp / f"row-{i}"
+    folder.mkdir()
+    system = await load_system(form_i, sub, folder)
+    for key, message in sub.errors.items():
+        c.errors.setdefault(src if key == "mrio_source" else file, message)
+    if system is None:
+        return (year, None)
+    c.values[f"mrio_name_{i}"] = sub.values.get("mrio_name", "")
+    if year is None and yname not in c.errors:
+        if system.year is None:
+            c.errors[yname] = _("This MRIO does not state its year; enter it.")
+        year = system.year
+    return (year, system)
+
+
+def read_target_text(raw: str, tmp: Path, shown: str) -> list[Target]:
+    """Targets written as the CLI's ``--targets`` CSV (header ``year,value,scope``)."""
+    path = tmp / "targets.csv"
+    path.write_text(raw if raw.endswith("\n") else raw + "\n", encoding="utf-8")
+    try:
+        return list(read_targets(path))
+    except InputError as exc:
+        raise InputError(exc.reason, file=shown, row=exc.row, field=exc.field) from None
+
+
+async def series_targets(form: FormData, c: Checked, tmp: Path) -> list[Target]:
+    """The targets of the text field or of the uploaded CSV (not both); ``read_targets`` refuses the
+    same (year, scope) twice (FP-45)."""
+    raw = form.get("targets")
+    body = raw.strip() if isinstance(raw, str) else ""
+    c.values["targets"] = body[:5000]
+    upload = await forms.save(form, "targets_file", c, tmp, limit=MAX_UPLOAD, required=False)
+    field = "targets_file" if upload is not None else "targets"
+    if upload is not None and body and body != TARGET_HEADER:
+        c.errors["targets"] = _("Write the targets here or upload a CSV file, not both.")
+        return []
+    try:
+        if upload is not None:
+            shown = c.names[str(upload)][1]
+            try:
+                targets = list(read_targets(upload))
+            except InputError as exc:
+                raise InputError(exc.reason, file=shown, row=exc.row, field=exc.field) from None
+        elif not body or body == TARGET_HEADER:
+            return []
+        elif len(body) > 5000:
+            c.errors["targets"] = _("At most %(n)s characters.", n=5000)
+            return []
+        else:
+            targets = read_target_text(body, tmp, _("targets"))
+    except KetenError as exc:
+        c.errors[field] = str(exc).splitlines()[0]
+        return []
+    return targets
+
+
+def as_text_years(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if k in ("target_year", "latest_year") else v for k, v in d.items()}
+
+
+def series_tables(
+    views: list[NationalFootprint], targets: list[Target], accs: list[Any], region: str
+) -> list[Table]:
+    """The time series, the distance to each target (``distance_to_targets``, FP-08) for the
+    latest year and for every year, and the latest year's groups and source regions."""
+    unit, stressor = views[0].unit, views[0].stressor
+    cols = ["year", "total", "domestic", "abroad", "abroad_share", "production", "balance"]
+    rows: list[list[Any]] = [
+        [str(v.year), v.total, v.domestic, v.abroad, v.abroad_share, v.production, v.balance]
+        for v in views  # years as text: a year is not shown as a number "2,024"
+    ]
+    years = sorted({v.year for v in views if v.year is not None} | {t.year for t in targets})
+    by_year = {v.year: v for v in views}
+
+    def line(attr: str) -> list[float | None]:
+        return [getattr(by_year[y], attr) if y in by_year else None for y in years]
+
+    scope_name = {"total": _("footprint"), "domestic": _("domestic"), "abroad": _("abroad")}
+    chart_series = [
+        charts.Series(_("Footprint"), line("total")),
+        charts.Series(_("Domestic"), line("domestic")),
+        charts.Series(_("Abroad"), line("abroad")),
+    ]
+    for scope in ("total", "domestic", "abroad"):
+        mine = {t.year: t.value for t in targets if t.scope == scope}
+        if mine:
+            chart_series.append(
+                charts.Series(
+                    _("Target (%(scope)s)", scope=scope_name[scope]),
+                    [mine.get(y) for y in years],
+                )
+            )
+    chart = charts.line_chart(
+        _("Footprint of %(r)s, %(s)s: domestic and abroad per year", r=region, s=stressor),
+        [str(y) for y in years],
+        chart_series,
+        unit=unit,
+    )
+    tables = [
+        Table(
+            "national-series",
+            _("Footprint of %(r)s per year, %(s)s (%(u)s)", r=region, s=stressor, u=unit),
+            cols,
+            [
+                _("Year"),
+                _("Footprint"),
+                _("Domestic"),
+                _("Abroad"),
+                _("Abroad share"),
+                _("Production"),
+                _("Balance (footprint − production)"),
+            ],
+            rows,
+            chart,
+        )
+    ]
+    if targets:
+        d_cols = ["target_year", "scope", "target", "latest_year", "latest", "distance"]
+        d_cols += ["distance_pct", "annual_change_needed", "met"]
+        d_heads = [_("Target year"), _("Scope"), _("Target"), _("Latest MRIO year")]
+        d_heads += [_("Latest value"), _("Distance (value − target)"), _("Distance (%)")]
+        d_heads += [_("Change needed per year"), _("Target met")]
+        latest = [as_text_years(d.to_dict()) for d in distance_to_targets(views, targets)]
+        tables.append(
+            Table(
+                "national-targets",
+                _("Distance to the targets (non-binding), from the latest year (FP-08)"),
+                d_cols,
+                d_heads,
+                [[d[k] for k in d_cols] for d in latest],
+            )
+        )
+        per_year: list[list[Any]] = []
+        for t in targets:
+            for v in views:
+                if v.year is not None and v.year <= t.year:
+                    d = as_text_years(distance_to_targets([v], [t])[0].to_dict())
+                    per_year.append([d[k] for k in d_cols])
+        y_cols = [*d_cols[:3], "year", "value", *d_cols[5:]]
+        tables.append(
+            Table(
+                "national-target-years",
+                _("Distance to the targets from each MRIO year"),
+                y_cols,
+                [
+                    _("Target year"),
+                    _("Scope"),
+                    _("Target"),
+                    _("MRIO year"),
+                    _("Value"),
+                    *d_heads[5:],
+                ],
+                per_year,
+            )
+        )
+    last = views[-1]
+    for part in national_tables(accs[-1], region, stressor, last.year)[1:]:
+        tables.append(replace(part, title=f"{part.title} ({last.year})"))
+    return tables
+
+
+def series_ctx(c: Checked | None = None, rows: int = SERIES_ROWS, **extra: Any) -> dict[str, Any]:
+    values = {"extension": "emissions", "targets": TARGET_HEADER, **(c.values if c else {})}
+    return ctx(
+        "national",
+        c,
+        c_values=values,
+        rows=rows,
+        max_rows=MAX_SERIES,
+        series_options=series_options(),
+        **extra,
+    )
+
+
+def series_rows(form: FormData) -> int:
+    raw = form.get("rows")
+    n = int(raw) if isinstance(raw, str) and raw.isdigit() else SERIES_ROWS
+    return max(1, min(n, MAX_SERIES))
+
+
+@router.get("/footprint/national", response_class=HTMLResponse)
+def national_page(request: Request) -> HTMLResponse:
+    return ui.render(request, "footprint/national.html", series_ctx())
+
+
+@router.post("/footprint/national", response_class=HTMLResponse)
+async def national_post(request: Request) -> HTMLResponse:
+    """``keten footprint national --mrio … --year … --targets …`` as a page (nothing stored)."""
+    form = await request.form()
+    c = Checked()
+    rows = series_rows(form)
+    if form.get("action") == "add_row":
+        for i in range(rows):
+            text(form, f"mrio_source_{i}", c)
+            text(form, f"year_{i}", c)
+        for name in ("region", "extension", "stressor"):
+            text(form, name, c)
+        raw = form.get("targets")
+        c.values["targets"] = raw.strip()[:5000] if isinstance(raw, str) else ""
+        more = min(rows + 1, MAX_SERIES)
+        return ui.render(request, "footprint/national.html", series_ctx(c, more))
+    region = text(form, "region", c)
+    extension = text(form, "extension", c) or "emissions"
+    stressor = text(form, "stressor", c)
+    if not region:
+        c.errors["region"] = _("Enter a region, e.g. NL.")
+    tables: list[Table] = []
+    used: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        targets = await series_targets(form, c, tmp)
+        series: list[tuple[int, int | None, MRIO | None]] = []
+        for i in range(rows):
+            got = await load_series_mrio(form, c, tmp, i)
+            if got is not None:
+                series.append((i, *got))
+    if not series and not any(k.startswith("mrio") for k in c.errors):
+        c.errors["mrio_source_0"] = _("Choose at least one MRIO.")
+    seen: dict[int, int] = {}
+    for i, year, _system in series:
+        if year is None:
+            continue
+        if year in seen:
+            c.errors.setdefault(
+                f"year_{i}", _("%(year)s is given twice; one MRIO per year.", year=year)
+            )
+        seen.setdefault(year, i)
+    if not c.errors:
+        views: list[NationalFootprint] = []
+        accs: list[Any] = []
+        for i, year, system in sorted(series, key=lambda r: r[1] or 0):
+            assert system is not None
+            try:
+                acc = accounts(system, extension)
+                views.append(national_view(acc, region, stressor or acc.stressors[0], year=year))
+                accs.append(acc)
+                used.append(f"{year}: {c.values.get(f'mrio_name_{i}', '')}")
+            except InputError as exc:
+                where = exc.field if exc.field in ("region", "stressor") else "extension"
+                c.errors.setdefault(where, exc.reason)
+                break
+        if not c.errors and views:
+            try:
+                tables = series_tables(views, targets, accs, region)
+            except InputError as exc:
+                c.errors["targets_file" if "targets_file_name" in c.values else "targets"] = (
+                    exc.reason
+                )
+    if c.errors or not tables:
+        return ui.render(request, "footprint/national.html", series_ctx(c, rows), status=422)
+    return ui.render(
+        request,
+        "footprint/national.html",
+        series_ctx(
+            c,
+            rows,
+            result=True,
+            tables=tables,
+            used=used,
+            token=keep(request, tables),
+            is_example=any(
+                c.values.get(f"mrio_source_{i}") in ("example", "pymrio-test")
+                for i, _y, _s in series
+            ),
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- leakage

@@ -13,6 +13,10 @@ them with named customers only"), under ``/footprint/pact``, for a signed-in **k
   stop sharing, deprecate it (Active → Deprecated, the one change PACT v3 allows under the same
   id; FP-37), export the PACT document (``…/export.json``, also for a footprint shared with the
   organisation).
+- ``/footprint/pact/fp/{id}/correct``: a corrected version of an own Active footprint, the
+  entry form filled from the original: a new footprint with ``precedingPfIds = [id]``, shared
+  with the original's customers, while the original becomes Deprecated, in one step
+  (:meth:`keten.footprint.pact_store.PactStore.correct`; FP-43, FP-44).
 - ``/footprint/pact/received/{id}``: a footprint shared with the organisation and how it feeds
   the organisation's scope 3.1: quantity purchased × pCF / declared unit amount, computed by
   :func:`keten.footprint.scope3.scope3` itself (supplier-specific method, FP-34; only Active
@@ -395,6 +399,11 @@ def detail_page(
     status: int = 200,
 ) -> HTMLResponse:
     customers = [o for o in store.orgs() if o != org]
+    successors = [
+        other.pf_id
+        for other in store.footprints_of(org)
+        if fp.pf_id in (other.document.get("precedingPfIds") or [])
+    ]
     return ui.render(
         request,
         "pact/footprint.html",
@@ -403,6 +412,8 @@ def detail_page(
             "fp": row_of(fp),
             "doc": fp.document,
             "customers": customers,
+            "preceding": list(fp.document.get("precedingPfIds") or []),
+            "successors": successors,
             "customer_options": [("", "—")] + [(c, c) for c in customers],
             "errors": errors or {},
             "values": values or {},
@@ -498,6 +509,150 @@ def pact_deprecate(
         _("The footprint is deprecated.") if changed else _("The footprint was deprecated already.")
     )
     return ui.redirect(f"{BASE}/fp/{fp.pf_id}", message)
+
+
+# ----------------------------------------------------------------------------- correction
+
+#: fields of a footprint that the entry form carries into a correction (FP-44)
+FORM_TOP = {"id", "specVersion", "created", "status", "companyName", "companyIds"}
+FORM_TOP |= {"productDescription", "productIds", "productNameCompany", "pcf", "precedingPfIds"}
+FORM_PCF = {v.split(".", 1)[1] for v in FIELD_OF_PATH if v.startswith("pcf.")} - {
+    "dqi.technologicalDQR",
+    "dqi.geographicalDQR",
+    "dqi.temporalDQR",
+}
+FORM_PCF |= {"dqi", "ipccCharacterizationFactors", "exemptedEmissionsPercent"}
+
+
+def _day_of(text: str) -> str:
+    """The date part of an RFC 3339 time, for a date field."""
+    return text[:10]
+
+
+def correction_values(doc: dict[str, Any]) -> dict[str, Any]:
+    """The entry form filled from the footprint ``doc`` (the original of a correction)."""
+    pcf = doc["pcf"]
+    dqi = pcf.get("dqi") or {}
+    return {
+        "product_id": doc["productIds"][0],
+        "product_name": doc["productNameCompany"],
+        "product_description": doc.get("productDescription", ""),
+        "company_id": doc["companyIds"][0],
+        "declared_unit": pcf["declaredUnitOfMeasurement"],
+        "declared_amount": pcf["declaredUnitAmount"],
+        "mass_kg": pcf["productMassPerDeclaredUnit"],
+        "pcf_excluding_biogenic": pcf["pcfExcludingBiogenicUptake"],
+        "pcf_including_biogenic": pcf["pcfIncludingBiogenicUptake"],
+        "fossil_ghg": pcf["fossilGhgEmissions"],
+        "fossil_carbon": pcf["fossilCarbonContent"],
+        "reference_start": _day_of(pcf["referencePeriodStart"]),
+        "reference_end": _day_of(pcf["referencePeriodEnd"]),
+        "standards": list(pcf["crossSectoralStandards"]),
+        "country": pcf.get("geographyCountry", ""),
+        "primary_data_share": pcf.get("primaryDataShare", ""),
+        "dqr_technological": dqi.get("technologicalDQR", ""),
+        "dqr_geographical": dqi.get("geographicalDQR", ""),
+        "dqr_temporal": dqi.get("temporalDQR", ""),
+        "comment": "",
+    }
+
+
+def not_carried(doc: dict[str, Any]) -> list[str]:
+    """Parts of the original that the entry form does not carry into the correction (FP-44)."""
+    out = sorted(k for k in doc if k not in FORM_TOP)
+    out += sorted(f"pcf.{k}" for k in doc["pcf"] if k not in FORM_PCF)
+    for key in ("productIds", "companyIds"):
+        out += [f"{key}[{i}]" for i in range(1, len(doc[key]))]
+    return out
+
+
+def active_original(store: PactStore, org: str, pf_id: str) -> StoredFootprint:
+    """``org``'s footprint ``pf_id`` (404 otherwise, FP-36), which must be Active (FP-43)."""
+    fp = own(store, org, pf_id)
+    if fp.status != "Active":
+        raise InputError(
+            _(
+                "This footprint is deprecated and cannot be corrected; correct the footprint "
+                "that replaced it (FP-43)."
+            )
+        )
+    return fp
+
+
+def correction_page(
+    request: Request,
+    org: str,
+    fp: StoredFootprint,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return ui.render(
+        request,
+        "pact/correct.html",
+        {
+            "org": org,
+            "fp": row_of(fp),
+            "values": values,
+            "errors": errors or {},
+            "unit_options": [(u, u) for u in UNITS],
+            "standards": STANDARDS,
+            "dropped": not_carried(fp.document),
+            "page": "correct",
+        },
+        status=status,
+    )
+
+
+@router.get(BASE + "/fp/{pf_id}/correct", response_class=HTMLResponse)
+def pact_correct_form(request: Request, pf_id: str, actor: Partner) -> HTMLResponse:
+    store = pact_store(request)
+    org = member_org(store, actor)
+    fp = active_original(store, org, pf_id)
+    return correction_page(request, org, fp, correction_values(fp.document))
+
+
+@router.post(BASE + "/fp/{pf_id}/correct", response_class=HTMLResponse)
+async def pact_correct(request: Request, pf_id: str, actor: Partner) -> Response:
+    """Store a corrected version of an own Active footprint: a new footprint with
+    ``precedingPfIds = [original]``, shared with the original's customers; the original becomes
+    Deprecated (FP-43, FP-44)."""
+    store = pact_store(request)
+    org = member_org(store, actor)
+    original = own(store, org, pf_id)
+    form = await request.form()
+    f, entry, company_id = read_entry(form)
+    raw = form.get("comment")
+    comment = raw.strip() if isinstance(raw, str) else ""
+    f.values["comment"] = comment
+    if len(comment) > 1000:
+        f.errors["comment"] = _("At most %(n)s characters.", n=1000)
+    done = None
+    if entry is not None and not f.errors:
+        created = utc_text(ui.registry(request).clock())
+        try:
+            fp = build_footprint(entry, org, company_id, created, preceding=[original.pf_id])
+            done = store.correct(org, original.pf_id, fp, comment)
+        except InputError as exc:
+            path = exc.field.split(".", 1)[1] if exc.field.startswith("data[") else exc.field
+            name = field_of(path)
+            where = "" if name != "_form" or path in ("", "id") else f"{path}: "
+            f.errors[name] = where + exc.reason
+        except NoSuchFootprint:
+            raise not_found() from None
+    if done is None:
+        return correction_page(request, org, original, f.values, f.errors, status=422)
+    if done.action == "unchanged":
+        message = _("This correction was stored already, unchanged.")
+    elif done.shared_with:
+        message = _(
+            "The correction is stored and the original is deprecated. %(names)s now see the "
+            "correction as well.",
+            names=", ".join(done.shared_with),
+        )
+    else:
+        message = _("The correction is stored and the original is deprecated.")
+    return ui.redirect(f"{BASE}/fp/{done.pf_id}", message)
 
 
 @router.get(BASE + "/fp/{pf_id}/export.json")
