@@ -206,7 +206,7 @@ def test_api_tokens_are_never_stored_in_plain_text_and_a_retry_does_not_show_one
     r = b.post("/account/tokens", {"label": "once", "form_key": "same"})
     token = r.text.split('<code class="token">')[1].split("<")[0]
     again = b.post("/account/tokens", {"label": "once", "form_key": "same"})
-    assert again.status_code == 422 and "shown only once" in again.text
+    assert again.status_code == 422 and "maar één keer getoond" in again.text
     assert token not in again.text
     with site.reg.ledger.sessions() as s:
         stored = [rec.result for rec in s.query(IdempotencyRecord).all()]

@@ -75,3 +75,31 @@ def test_catalogues_translate() -> None:
 def test_unknown_language_catalogue_is_refused() -> None:
     with pytest.raises(i18n.CatalogueError, match="unknown language 'de'"):
         i18n.catalogue("de")
+
+
+def test_service_error_messages_have_their_own_area() -> None:
+    """The ``msg(...)`` templates of keten/registry, keten/ledger and keten/core/errors.py form
+    the area ``messages`` (checked above like every area: same ids, Dutch for each, placeholders
+    kept, every template extracted)."""
+    assert "messages" in AREAS
+    used = catalogues.extract()["messages"]
+    places = {p.split(":")[0] for where in used.values() for p in where}
+    assert {
+        "keten/registry/service.py",
+        "keten/ledger/service.py",
+        "keten/core/errors.py",
+    } <= places
+    assert "four-eyes principle: the proposer cannot approve their own proposal" in used
+    assert set(used) == set(_ids("nl", "messages"))  # nothing stale either
+
+
+def test_service_error_messages_follow_the_language() -> None:
+    from keten.core.errors import KetenError
+    from keten.core.messages import msg
+
+    exc = KetenError(msg("proof %(proof)s is booked already", proof="'PoS-1'"))
+    with i18n.using("nl"):
+        assert str(exc) == "duurzaamheidsbewijs 'PoS-1' is al ingeboekt"
+    with i18n.using("en"):
+        assert str(exc) == "proof 'PoS-1' is booked already"
+    assert str(exc) == "proof 'PoS-1' is booked already"  # outside a page: English

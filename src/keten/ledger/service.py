@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from keten.core.errors import KetenError
+from keten.core.messages import msg
 from keten.ledger import audit
 from keten.store.models import (
     Account,
@@ -104,7 +105,7 @@ class Ledger:
         """One write transaction, applied once per ``key``: a retry with the same request returns
         the stored result and changes nothing; the same key with another request is refused."""
         if not key or len(key) > 200:
-            raise LedgerError("every write needs an idempotency key of 1–200 characters")
+            raise LedgerError(msg("every write needs an idempotency key of 1–200 characters"))
         fingerprint = hashlib.sha256(
             json.dumps(request, sort_keys=True, default=str).encode()
         ).hexdigest()
@@ -116,7 +117,10 @@ class Ledger:
                     if done is not None:
                         if done.fingerprint != fingerprint:
                             raise LedgerError(
-                                f"idempotency key {key!r} was used for a different request"
+                                msg(
+                                    "idempotency key %(key)s was used for a different request",
+                                    key=repr(key),
+                                )
                             )
                         result: dict[str, Any] = json.loads(done.result)
                         return result
@@ -143,16 +147,22 @@ class Ledger:
                 if getattr(exc.orig, "sqlstate", None) not in _RETRY_STATES:
                     raise
                 time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-        raise LedgerError(f"request {key!r} could not be applied (conflict, tried {_ATTEMPTS}×)")
+        raise LedgerError(
+            msg(
+                "request %(key)s could not be applied (conflict, tried %(n)s×)",
+                key=repr(key),
+                n=_ATTEMPTS,
+            )
+        )
 
     def _movement(
         self, conn: Connection, kind: str, actor: str, reason: str, key: str
     ) -> tuple[int, dt.datetime]:
         """A new movement row: (id, time)."""
         if not actor.strip():
-            raise LedgerError("every movement needs an actor")
+            raise LedgerError(msg("every movement needs an actor"))
         if not reason.strip():
-            raise LedgerError("every movement needs a reason")
+            raise LedgerError(msg("every movement needs a reason"))
         at = self.clock()
         row = {"kind": kind, "actor": actor, "reason": reason, "at": at, "request_key": key}
         return int(conn.execute(_NEW_MOVEMENT, row).scalar_one()), at
@@ -169,7 +179,7 @@ class Ledger:
     def open_account(self, name: str, owner: str, *, actor: str, key: str) -> int:
         def apply(session: Session) -> dict[str, Any]:
             if session.execute(select(Account).where(Account.name == name)).first():
-                raise LedgerError(f"account {name!r} exists already")
+                raise LedgerError(msg("account %(name)s exists already", name=repr(name)))
             acc = Account(name=name, kind="holding", owner=owner)
             session.add(acc)
             session.flush()
@@ -189,7 +199,7 @@ class Ledger:
     def account_id(session: Session, name: str) -> int:
         acc = session.execute(select(Account.id).where(Account.name == name)).scalar_one_or_none()
         if acc is None:
-            raise LedgerError(f"unknown account {name!r}")
+            raise LedgerError(msg("unknown account %(name)s", name=repr(name)))
         return int(acc)
 
     @staticmethod
@@ -203,7 +213,7 @@ class Ledger:
             select(Account.id).where(Account.name == f"system:{kind}")
         ).scalar_one_or_none()
         if acc is None:
-            raise LedgerError("the ledger is not initialised (system accounts missing)")
+            raise LedgerError(msg("the ledger is not initialised (system accounts missing)"))
         return int(acc)
 
     # ------------------------------------------------------------------ writes
@@ -260,13 +270,15 @@ class Ledger:
     ) -> dict[str, Any]:
         """``issue`` inside the caller's transaction (no idempotency record of its own)."""
         if amount <= 0:
-            raise LedgerError(f"amount must be positive, got {amount}")
+            raise LedgerError(msg("amount must be positive, got %(amount)s", amount=amount))
         session.flush()
         conn = session.connection()
         ids = self._accounts(conn, account, "system:issuance")
         acc, issuance = ids[account], ids["system:issuance"]
         if conn.execute(select(_LOT.c.id).where(_LOT.c.origin == origin)).first():
-            raise LedgerError(f"units from {origin!r} were created already")
+            raise LedgerError(
+                msg("units from %(origin)s were created already", origin=repr(origin))
+            )
         lot_id = int(
             conn.execute(
                 insert(_LOT).returning(_LOT.c.id),
@@ -312,8 +324,10 @@ class Ledger:
         for name in (first, second):
             if name not in ids:
                 if name.startswith("system:"):
-                    raise LedgerError("the ledger is not initialised (system accounts missing)")
-                raise LedgerError(f"unknown account {name!r}")
+                    raise LedgerError(
+                        msg("the ledger is not initialised (system accounts missing)")
+                    )
+                raise LedgerError(msg("unknown account %(name)s", name=repr(name)))
         return ids
 
     def move(
@@ -363,16 +377,18 @@ class Ledger:
         same units. Units are taken from the source's lots in lot order, skipping held units.
         """
         if kind not in ("transfer", "surrender", "cancel"):
-            raise LedgerError(f"unknown movement kind {kind!r}")
+            raise LedgerError(msg("unknown movement kind %(kind)s", kind=repr(kind)))
         if kind == "transfer" and target is None:
-            raise LedgerError("a transfer needs a target account")
+            raise LedgerError(msg("a transfer needs a target account"))
         if target == source:
-            raise LedgerError("source and target are the same account")
+            raise LedgerError(msg("source and target are the same account"))
         if not lines:
-            raise LedgerError("nothing to move")
+            raise LedgerError(msg("nothing to move"))
         for line in lines:
             if line.amount <= 0:
-                raise LedgerError(f"amount must be positive, got {line.amount}")
+                raise LedgerError(
+                    msg("amount must be positive, got %(amount)s", amount=line.amount)
+                )
         session.flush()
         conn = session.connection()
         dst_name = target if target is not None else f"system:{kind}"
@@ -422,8 +438,14 @@ class Ledger:
                 taken.append((lot_id, use))
             if need:
                 raise LedgerError(
-                    f"not enough {line.unit_type} {line.vintage} units available: "
-                    f"asked {line.amount}, free {line.amount - need}"
+                    msg(
+                        "not enough %(unit_type)s %(vintage)s units available: "
+                        "asked %(asked)s, free %(free)s",
+                        unit_type=line.unit_type,
+                        vintage=line.vintage,
+                        asked=line.amount,
+                        free=line.amount - need,
+                    )
                 )
         left = {lot: amount for group in free.values() for lot, amount, _ in group}
         moved: dict[int, int] = {}
@@ -491,9 +513,9 @@ class Ledger:
         self, session: Session, account: str, lot_id: int, amount: int, *, actor: str, reason: str
     ) -> int:
         if amount <= 0:
-            raise LedgerError(f"amount must be positive, got {amount}")
+            raise LedgerError(msg("amount must be positive, got %(amount)s", amount=amount))
         if not reason.strip():
-            raise LedgerError("a hold needs a reason")
+            raise LedgerError(msg("a hold needs a reason"))
         acc = self.account_id(session, account)
         bal = session.execute(
             select(Balance)
@@ -502,7 +524,14 @@ class Ledger:
         ).scalar_one_or_none()
         free = 0 if bal is None else bal.amount - bal.held
         if bal is None or free < amount:
-            raise LedgerError(f"cannot hold {amount} units of lot {lot_id}: {free} free")
+            raise LedgerError(
+                msg(
+                    "cannot hold %(amount)s units of lot %(lot)s: %(free)s free",
+                    amount=amount,
+                    lot=lot_id,
+                    free=free,
+                )
+            )
         bal.held += amount
         h = Hold(
             account_id=acc,
@@ -536,9 +565,9 @@ class Ledger:
             select(Hold).where(Hold.id == hold_id).with_for_update()
         ).scalar_one_or_none()
         if h is None:
-            raise LedgerError(f"unknown hold {hold_id}")
+            raise LedgerError(msg("unknown hold %(id)s", id=hold_id))
         if h.released_at is not None:
-            raise LedgerError(f"hold {hold_id} was released already")
+            raise LedgerError(msg("hold %(id)s was released already", id=hold_id))
         bal = session.execute(
             select(Balance)
             .where(Balance.account_id == h.account_id, Balance.lot_id == h.lot_id)

@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from keten.core.errors import KetenError
+from keten.core.messages import msg
 from keten.core.quantity import mul, percent, round_down
 from keten.ev.compliance import compliance
 from keten.ev.model import Delivery as DeliveryRecord
@@ -155,7 +156,9 @@ def plan_in(reg: Registry, s: Session, year: int) -> ClosingPlan:
                         units[(t, vintage)] -= use
                         amount -= use
                 if amount:
-                    raise KetenError(f"closing {name}: plan needs units the holder lacks")
+                    raise KetenError(
+                        msg("closing %(holder)s: plan needs units the holder lacks", holder=name)
+                    )
         limit = max(round_down(mul(Decimal(total), percent(share))), minimum) if total else minimum
         closing.banking_limit = limit
         room = limit
@@ -184,7 +187,7 @@ def run(reg: Registry, actor: Actor, year: int, *, key: str) -> dict[str, Any]:
     MODE``; reads go on) from before the plan is read until the closing commits.
     """
     if actor.role != "toezichthouder":
-        raise AuthError(f"{actor.label} may not run the year-end closing")
+        raise AuthError(msg("%(actor)s may not run the year-end closing", actor=actor.label))
     request = {"op": "close_year", "year": year}
 
     def apply(s: Session) -> dict[str, Any]:
@@ -325,8 +328,15 @@ def _apply(reg: Registry, s: Session, closing: ClosingPlan, *, actor: str, key: 
     want_c = sum(v[1] for v in plan.values())
     if (int(taken_s), int(taken_c)) != (want_s, want_c):
         raise KetenError(
-            f"closing {closing.year}: lots give {taken_s}/{taken_c} units to surrender/cancel, "
-            f"the plan {want_s}/{want_c} (balances changed while closing?)"
+            msg(
+                "closing %(year)s: lots give %(taken_s)s/%(taken_c)s units to surrender/cancel, "
+                "the plan %(want_s)s/%(want_c)s (balances changed while closing?)",
+                year=closing.year,
+                taken_s=taken_s,
+                taken_c=taken_c,
+                want_s=want_s,
+                want_c=want_c,
+            )
         )
     conn.execute(
         text(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from keten.core.messages import msg
 from keten.core.params import ParameterSet, ParamValue
 from keten.core.quantity import mul, percent
 from keten.ev.model import unit_name
@@ -69,11 +70,11 @@ class HolderFacts:
 def holder_of(reg: Registry, actor: Actor) -> HolderFacts:
     """The holder ``actor`` acts for (AuthError for a person without a holder)."""
     if actor.holder_id is None or actor.role not in ("rekeningbevoegde", "fiatteur"):
-        raise AuthError(f"{actor.label} does not act for a holder")
+        raise AuthError(msg("%(actor)s does not act for a holder", actor=actor.label))
     with reg.ledger.sessions() as s:
         h = s.get(Holder, actor.holder_id)
         if h is None:
-            raise NotFound(f"unknown holder {actor.holder_id}")
+            raise NotFound(msg("unknown holder %(id)s", id=actor.holder_id))
         return HolderFacts(
             h.id,
             h.name,
@@ -228,7 +229,7 @@ def booking_row(reg: Registry, holder: HolderFacts, booking_id: int) -> dict[str
     with reg.ledger.sessions() as s:
         b = s.get(Booking, booking_id)
         if b is None or b.holder_id != holder.id:
-            raise NotFound(f"unknown booking {booking_id}")
+            raise NotFound(msg("unknown booking %(id)s", id=booking_id))
         return _booking(b, _names(s, {b.proposed_by, b.decided_by}))
 
 
@@ -313,7 +314,7 @@ def transfer_row(reg: Registry, holder: HolderFacts, transfer_id: int) -> dict[s
     for t in transfer_rows(reg, holder):
         if t["id"] == transfer_id:
             return t
-    raise NotFound(f"unknown transfer {transfer_id}")
+    raise NotFound(msg("unknown transfer %(id)s", id=transfer_id))
 
 
 def other_holders(reg: Registry, holder: HolderFacts) -> list[str]:

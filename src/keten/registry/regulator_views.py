@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from keten.core.messages import msg
 from keten.ledger.verify import verify
 from keten.registry.service import NotFound, Registry
 from keten.store.models import (
@@ -76,7 +77,7 @@ def holder_balances(reg: Registry, holder_id: int) -> tuple[str, list[dict[str, 
     with reg.ledger.sessions() as s:
         h = s.get(Holder, holder_id)
         if h is None:
-            raise NotFound(f"unknown holder {holder_id}")
+            raise NotFound(msg("unknown holder %(id)s", id=holder_id))
         rows = s.execute(
             select(Lot.unit_type, Lot.vintage, func.sum(Balance.amount), func.sum(Balance.held))
             .join(Balance, Balance.lot_id == Lot.id)

@@ -26,8 +26,9 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from keten.core.errors import KetenError
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
-from keten.core.quantity import parse_number
+from keten.core.quantity import MAX_DECIMALS, parse_number
 from keten.core.trace import Trace
 from keten.ev.model import Booking as BookingRecord
 from keten.ev.model import Delivery as DeliveryRecord
@@ -114,7 +115,7 @@ class Registry:
     ) -> int:
         name = name.strip()
         if not name or len(name) > 200:
-            raise KetenError("a holder needs a name of 1–200 characters")
+            raise KetenError(msg("a holder needs a name of 1–200 characters"))
         request = {
             "op": "create_holder",
             "name": name,
@@ -126,7 +127,7 @@ class Registry:
 
         def apply(s: Session) -> dict[str, Any]:
             if s.execute(select(Holder.id).where(Holder.name == name)).first():
-                raise KetenError(f"holder {name!r} exists already")
+                raise KetenError(msg("holder %(name)s exists already", name=repr(name)))
             account = f"holder:{name}"
             if Ledger.account_id_or_none(s, account) is None:
                 s.add(Account(name=account, kind="holding", owner=name))
@@ -141,14 +142,7 @@ class Registry:
             )
             s.add(h)
             s.flush()
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor,
-                action="holder.create",
-                subject=name,
-                payload=request,
-            )
+            self._audit(s, actor, "holder.create", name, request)
             return {"holder_id": h.id}
 
         return int(self.ledger.run(key, request, apply)["holder_id"])
@@ -158,20 +152,26 @@ class Registry:
     ) -> int:
         username = username.strip()
         if not username or len(username) > 100:
-            raise KetenError("a username has 1–100 characters")
+            raise KetenError(msg("a username has 1–100 characters"))
         if role not in ROLES:
-            raise KetenError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+            raise KetenError(
+                msg(
+                    "unknown role %(role)s (roles: %(roles)s)",
+                    role=repr(role),
+                    roles=", ".join(ROLES),
+                )
+            )
         if len(password) < 12:
-            raise KetenError("a password has at least 12 characters")
+            raise KetenError(msg("a password has at least 12 characters"))
         if role in ("rekeningbevoegde", "fiatteur") and holder is None:
-            raise KetenError(f"a {role} belongs to a holder")
+            raise KetenError(msg("a %(role)s belongs to a holder", role=role))
         if role in ("verificateur", "toezichthouder", "ketenpartner") and holder is not None:
-            raise KetenError(f"a {role} does not belong to a holder")
+            raise KetenError(msg("a %(role)s does not belong to a holder", role=role))
         request = {"op": "create_user", "username": username, "role": role, "holder": holder}
 
         def apply(s: Session) -> dict[str, Any]:
             if s.execute(select(User.id).where(User.username == username)).first():
-                raise KetenError(f"user {username!r} exists already")
+                raise KetenError(msg("user %(name)s exists already", name=repr(username)))
             holder_id = self._holder_id(s, holder) if holder is not None else None
             u = User(
                 username=username,
@@ -183,14 +183,7 @@ class Registry:
             )
             s.add(u)
             s.flush()
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor,
-                action="user.create",
-                subject=username,
-                payload=request,
-            )
+            self._audit(s, actor, "user.create", username, request)
             return {"user_id": u.id}
 
         return int(self.ledger.run(key, request, apply)["user_id"])
@@ -200,36 +193,29 @@ class Registry:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
             if u is None or not u.active:
                 self.hasher.hash(password)  # same work whether or not the user exists
-                raise AuthError("unknown user or wrong password")
+                raise AuthError(msg("unknown user or wrong password"))
             try:
                 self.hasher.verify(u.password_hash, password)
             except VerificationError:
-                raise AuthError("unknown user or wrong password") from None
+                raise AuthError(msg("unknown user or wrong password")) from None
             return Actor(u.id, u.username, u.role, u.holder_id)
 
     def change_password(self, actor: Actor, old: str, new: str, *, key: str) -> None:
         """Set a new password (at least 12 characters) after checking the current one."""
         if len(new) < 12:
-            raise KetenError("a password has at least 12 characters")
+            raise KetenError(msg("a password has at least 12 characters"))
         if len(new) > 1000:
-            raise KetenError("a password has at most 1,000 characters")
+            raise KetenError(msg("a password has at most 1,000 characters"))
         if new == old:
-            raise KetenError("the new password must differ from the current one")
+            raise KetenError(msg("the new password must differ from the current one"))
         self.login(actor.username, old)
 
         def apply(s: Session) -> dict[str, Any]:
             u = s.get(User, actor.user_id)
             if u is None:
-                raise NotFound(f"unknown user {actor.username!r}")
+                raise NotFound(msg("unknown user %(name)s", name=repr(actor.username)))
             u.password_hash = self.hasher.hash(new)
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action="user.password",
-                subject=actor.username,
-                payload={},
-            )
+            self._audit(s, actor.label, "user.password", actor.username, {})
             return {"changed": actor.user_id}
 
         self.ledger.run(key, {"op": "password", "user": actor.user_id}, apply)
@@ -251,22 +237,17 @@ class Registry:
             )
             s.add(row)
             s.flush()
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action="token.create",
-                subject=actor.username,
-                payload={"label": label},
-            )
+            self._audit(s, actor.label, "token.create", actor.username, {"label": label})
             issued["token"] = token
             return {"token_id": row.id}
 
         self.ledger.run(key, {"op": "token", "user": actor.user_id, "label": label}, apply)
         if "token" not in issued:
             raise KetenError(
-                "this token request was already applied and a token is shown only once; "
-                "create a new token"
+                msg(
+                    "this token request was already applied and a token is shown only once; "
+                    "create a new token"
+                )
             )
         return issued["token"]
 
@@ -274,16 +255,9 @@ class Registry:
         def apply(s: Session) -> dict[str, Any]:
             t = s.get(ApiToken, token_id)
             if t is None or t.user_id != actor.user_id:
-                raise NotFound(f"unknown token {token_id}")
+                raise NotFound(msg("unknown token %(id)s", id=token_id))
             t.revoked_at = self.clock()
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action="token.revoke",
-                subject=actor.username,
-                payload={"id": token_id},
-            )
+            self._audit(s, actor.label, "token.revoke", actor.username, {"id": token_id})
             return {"revoked": token_id}
 
         self.ledger.run(key, {"op": "revoke", "id": token_id}, apply)
@@ -297,40 +271,70 @@ class Registry:
                 .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active)
             ).scalar_one_or_none()
             if row is None:
-                raise AuthError("invalid or revoked API token")
+                raise AuthError(msg("invalid or revoked API token"))
             return Actor(row.id, row.username, row.role, row.holder_id)
 
     @staticmethod
     def _holder_id(s: Session, name: str) -> int:
         hid = s.execute(select(Holder.id).where(Holder.name == name)).scalar_one_or_none()
         if hid is None:
-            raise NotFound(f"unknown holder {name!r}")
+            raise NotFound(msg("unknown holder %(name)s", name=repr(name)))
         return int(hid)
 
     @staticmethod
     def _holder(s: Session, holder_id: int) -> Holder:
         h = s.get(Holder, holder_id)
         if h is None:
-            raise NotFound(f"unknown holder {holder_id}")
+            raise NotFound(msg("unknown holder %(id)s", id=holder_id))
         return h
+
+    # ------------------------------------------------------------------ audit
+
+    def _audit(
+        self,
+        s: Session,
+        actor: str,
+        action: str,
+        subject: str,
+        payload: dict[str, Any],
+        *,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Append the audit event of a write (at the clock's now unless ``at`` is given)."""
+        audit.append(
+            s,
+            at=self.clock() if at is None else at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            payload=payload,
+        )
 
     # ------------------------------------------------------------------ authorisation
 
     @staticmethod
     def _require(actor: Actor, *roles: str) -> None:
         if actor.role not in roles:
-            raise AuthError(f"{actor.label} may not do this (needs: {', '.join(roles)})")
+            raise AuthError(
+                msg(
+                    "%(actor)s may not do this (needs: %(roles)s)",
+                    actor=actor.label,
+                    roles=", ".join(roles),
+                )
+            )
 
     @staticmethod
     def _same_holder(actor: Actor, holder_id: int) -> None:
         if actor.holder_id != holder_id:
-            raise AuthError(f"{actor.label} does not act for this holder")
+            raise AuthError(msg("%(actor)s does not act for this holder", actor=actor.label))
 
     def _four_eyes(self, actor: Actor, holder_id: int, proposer_id: int) -> None:
         self._require(actor, "fiatteur")
         self._same_holder(actor, holder_id)
         if actor.user_id == proposer_id:
-            raise AuthError("four-eyes principle: the proposer cannot approve their own proposal")
+            raise AuthError(
+                msg("four-eyes principle: the proposer cannot approve their own proposal")
+            )
 
     # ------------------------------------------------------------------ deadlines
 
@@ -344,9 +348,15 @@ class Registry:
     def _open_for(self, year: int) -> None:
         now = self.clock()
         if now >= self.deadline(year):
-            raise KetenError(f"registration for {year} closed on {self.deadline(year).date()}")
+            raise KetenError(
+                msg(
+                    "registration for %(year)s closed on %(date)s",
+                    year=year,
+                    date=self.deadline(year).date(),
+                )
+            )
         if now.year < year:
-            raise KetenError(f"registration for {year} is not open yet")
+            raise KetenError(msg("registration for %(year)s is not open yet", year=year))
 
     # ------------------------------------------------------------------ deliveries
 
@@ -365,12 +375,12 @@ class Registry:
         """Opvoer levering: one month, sector and fuel of a holder with an obligation."""
         self._require(actor, "rekeningbevoegde", "fiatteur")
         if not 1 <= month <= 12:
-            raise KetenError(f"month must be 1–12, got {month}")
+            raise KetenError(msg("month must be 1–12, got %(month)s", month=month))
         qty = _number(quantity, "quantity")
         record = DeliveryRecord("check", sector, fuel, qty, unit)
         obligations([record], year, self.params)  # refuses unknown sector, fuel, unit, year
         if qty <= 0:
-            raise KetenError("quantity must be positive")
+            raise KetenError(msg("quantity must be positive"))
         request = {
             "op": "delivery",
             "year": year,
@@ -386,7 +396,9 @@ class Registry:
             assert actor.holder_id is not None
             holder = self._holder(s, actor.holder_id)
             if not holder.has_obligation:
-                raise AuthError(f"holder {holder.name!r} has no obligation facility")
+                raise AuthError(
+                    msg("holder %(name)s has no obligation facility", name=repr(holder.name))
+                )
             self._open_for(year)
             d = Delivery(
                 holder_id=holder.id,
@@ -401,13 +413,8 @@ class Registry:
             )
             s.add(d)
             s.flush()
-            audit.append(
-                s,
-                at=d.registered_at,
-                actor=actor.label,
-                action="delivery.register",
-                subject=holder.name,
-                payload=request,
+            self._audit(
+                s, actor.label, "delivery.register", holder.name, request, at=d.registered_at
             )
             return {"delivery_id": d.id}
 
@@ -447,19 +454,21 @@ class Registry:
         self._require(actor, "rekeningbevoegde", "fiatteur")
         proof = b.proof_ref.strip()
         if not proof or len(proof) > 200:
-            raise KetenError("a booking needs a sustainability-proof reference (PoS/UDB id)")
+            raise KetenError(msg("a booking needs a sustainability-proof reference (PoS/UDB id)"))
         units, _ = self.units_of(b)
         if units <= 0:
-            raise KetenError("this booking creates no units")
+            raise KetenError(msg("this booking creates no units"))
         request = {"op": "propose_booking", **b.__dict__, "user": actor.user_id}
 
         def apply(s: Session) -> dict[str, Any]:
             assert actor.holder_id is not None
             holder = self._holder(s, actor.holder_id)
             if not holder.can_book:
-                raise AuthError(f"holder {holder.name!r} has no booking facility")
+                raise AuthError(
+                    msg("holder %(name)s has no booking facility", name=repr(holder.name))
+                )
             if s.execute(select(Booking.id).where(Booking.proof_ref == proof)).first():
-                raise KetenError(f"proof {proof!r} is booked already")
+                raise KetenError(msg("proof %(proof)s is booked already", proof=repr(proof)))
             self._open_for(b.year)
             row = Booking(
                 holder_id=holder.id,
@@ -479,13 +488,13 @@ class Registry:
             )
             s.add(row)
             s.flush()
-            audit.append(
+            self._audit(
                 s,
+                actor.label,
+                "booking.propose",
+                holder.name,
+                {**request, "units": units, "id": row.id},
                 at=row.proposed_at,
-                actor=actor.label,
-                action="booking.propose",
-                subject=holder.name,
-                payload={**request, "units": units, "id": row.id},
             )
             return {"booking_id": row.id}
 
@@ -527,14 +536,7 @@ class Registry:
                 row.lot_id, row.status = int(result["lot_id"]), "approved"
             else:
                 row.status = "rejected"
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action=f"booking.{row.status}",
-                subject=holder.name,
-                payload=request,
-            )
+            self._audit(s, actor.label, f"booking.{row.status}", holder.name, request)
             return {"status": row.status}
 
         self.ledger.run(key, request, apply)
@@ -548,14 +550,7 @@ class Registry:
             self._same_holder(actor, row.holder_id)
             _still_proposed("booking", booking_id, row.status)
             row.status, row.decided_by, row.decided_at = "withdrawn", actor.user_id, self.clock()
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action="booking.withdraw",
-                subject=str(booking_id),
-                payload=request,
-            )
+            self._audit(s, actor.label, "booking.withdraw", str(booking_id), request)
             return {"status": row.status}
 
         self.ledger.run(key, request, apply)
@@ -566,7 +561,7 @@ class Registry:
         """A verificateur marks a booking verified or rejected, with a note."""
         self._require(actor, "verificateur")
         if not note.strip():
-            raise KetenError("a verification needs a note")
+            raise KetenError(msg("a verification needs a note"))
         request = {
             "op": "verify_booking",
             "id": booking_id,
@@ -578,17 +573,10 @@ class Registry:
         def apply(s: Session) -> dict[str, Any]:
             row = self._booking(s, booking_id)
             if row.verifier_id not in (None, actor.user_id):
-                raise AuthError("this booking is assigned to another verificateur")
+                raise AuthError(msg("this booking is assigned to another verificateur"))
             row.verifier_id = actor.user_id
             row.verification = "verified" if verified else "rejected"
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action="booking.verify",
-                subject=str(booking_id),
-                payload=request,
-            )
+            self._audit(s, actor.label, "booking.verify", str(booking_id), request)
             return {"verification": row.verification}
 
         self.ledger.run(key, request, apply)
@@ -601,7 +589,13 @@ class Registry:
         def apply(s: Session) -> dict[str, Any]:
             row = self._booking(s, booking_id)
             if row.lot_id is None:
-                raise KetenError(f"booking {booking_id} has no units (status {row.status})")
+                raise KetenError(
+                    msg(
+                        "booking %(id)s has no units (status %(status)s)",
+                        id=booking_id,
+                        status=_status(row.status),
+                    )
+                )
             holds = [
                 self.ledger.hold_in(
                     s, account, row.lot_id, amount - held, actor=actor.label, reason=reason
@@ -610,7 +604,7 @@ class Registry:
                 if amount > held
             ]
             if not holds:
-                raise KetenError(f"booking {booking_id}: no units left to hold")
+                raise KetenError(msg("booking %(id)s: no units left to hold", id=booking_id))
             return {"holds": holds}
 
         return [int(h) for h in self.ledger.run(key, request, apply)["holds"]]
@@ -634,7 +628,7 @@ class Registry:
     ) -> int:
         self._require(actor, "rekeningbevoegde", "fiatteur")
         if not lines or any(ln.amount <= 0 for ln in lines):
-            raise KetenError("a transfer needs lines with positive amounts")
+            raise KetenError(msg("a transfer needs lines with positive amounts"))
         payload = [[ln.unit_type, ln.vintage, ln.amount] for ln in lines]
         request = {
             "op": "propose_transfer",
@@ -652,14 +646,16 @@ class Registry:
             ).all()
             source = next((h for h in found if h.id == actor.holder_id), None)
             if source is None:
-                raise NotFound(f"unknown holder {actor.holder_id}")
+                raise NotFound(msg("unknown holder %(id)s", id=actor.holder_id))
             if not source.can_transfer:
-                raise AuthError(f"holder {source.name!r} has no transfer facility")
+                raise AuthError(
+                    msg("holder %(name)s has no transfer facility", name=repr(source.name))
+                )
             target = next((h for h in found if h.name == to_holder), None)
             if target is None:
-                raise NotFound(f"unknown holder {to_holder!r}")
+                raise NotFound(msg("unknown holder %(name)s", name=repr(to_holder)))
             if target.id == source.id:
-                raise KetenError("a transfer goes to another holder")
+                raise KetenError(msg("a transfer goes to another holder"))
             at = self.clock()
             transfer_id = int(
                 conn.execute(
@@ -674,13 +670,13 @@ class Registry:
                     },
                 ).scalar_one()
             )
-            audit.append(
+            self._audit(
                 s,
+                actor.label,
+                "transfer.propose",
+                source.name,
+                {**request, "id": transfer_id},
                 at=at,
-                actor=actor.label,
-                action="transfer.propose",
-                subject=source.name,
-                payload={**request, "id": transfer_id},
             )
             return {"transfer_id": transfer_id}
 
@@ -692,7 +688,7 @@ class Registry:
         s.flush()
         row = s.connection().execute(_LOCK_TRANSFER, {"tid": transfer_id}).first()
         if row is None:
-            raise NotFound(f"unknown transfer {transfer_id}")
+            raise NotFound(msg("unknown transfer %(id)s", id=transfer_id))
         return row
 
     def decide_transfer(
@@ -739,14 +735,7 @@ class Registry:
                     "note": note or None,
                 },
             )
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action=f"transfer.{status}",
-                subject=str(transfer_id),
-                payload=request,
-            )
+            self._audit(s, actor.label, f"transfer.{status}", str(transfer_id), request)
             return {"status": status}
 
         self.ledger.run(key, request, apply)
@@ -769,14 +758,7 @@ class Registry:
                     "note": None,
                 },
             )
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action="transfer.withdraw",
-                subject=str(transfer_id),
-                payload=request,
-            )
+            self._audit(s, actor.label, "transfer.withdraw", str(transfer_id), request)
             return {"status": "withdrawn"}
 
         self.ledger.run(key, request, apply)
@@ -789,7 +771,7 @@ class Registry:
         """Ambtshalve vaststelling: the regulator cancels units of a holder, with a reason."""
         self._require(actor, "toezichthouder")
         if not reason.strip():
-            raise KetenError("an ex-officio correction needs a reason")
+            raise KetenError(msg("an ex-officio correction needs a reason"))
         request = {
             "op": "correct",
             "holder": holder,
@@ -809,14 +791,7 @@ class Registry:
                 reason=f"ambtshalve vaststelling: {reason}",
                 key=key,
             )
-            audit.append(
-                s,
-                at=self.clock(),
-                actor=actor.label,
-                action="correction",
-                subject=holder,
-                payload=request,
-            )
+            self._audit(s, actor.label, "correction", holder, request)
             return {"corrected": True}
 
         self.ledger.run(key, request, apply)
@@ -868,7 +843,7 @@ class Reads:
         for b in self.bookings(actor):
             if b["id"] == booking_id:
                 return b
-        raise NotFound(f"unknown booking {booking_id}")
+        raise NotFound(msg("unknown booking %(id)s", id=booking_id))
 
     def transfers(self, actor: Actor) -> list[dict[str, Any]]:
         with self.reg.ledger.sessions() as s:
@@ -897,7 +872,9 @@ class Reads:
         units created, transferred, surrendered and cancelled (by the movement's date), and
         banked at the year-end closing (by the closing's date)."""
         if period not in ("year", "quarter", "month"):
-            raise KetenError(f"period must be year, quarter or month, not {period!r}")
+            raise KetenError(
+                msg("period must be year, quarter or month, not %(period)s", period=repr(period))
+            )
         from sqlalchemy import func
 
         from keten.store.models import Closing, Lot, Movement, Posting
@@ -1011,20 +988,51 @@ def _locked(s: Session, model: type[_Row], row_id: int, label: str) -> _Row:
     """The row ``row_id`` of a proposal table, locked for the decision (404 if unknown)."""
     row = s.execute(select(model).where(model.id == row_id).with_for_update()).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"unknown {label} {row_id}")
+        raise NotFound(
+            msg("unknown booking %(id)s", id=row_id)
+            if label == "booking"
+            else msg("unknown transfer %(id)s", id=row_id)
+        )
     return row
+
+
+# Statuses of bookings and transfers as shown in messages (the stored codes stay English).
+_STATUS = {
+    "proposed": msg("proposed"),
+    "approved": msg("approved"),
+    "rejected": msg("rejected"),
+    "withdrawn": msg("withdrawn"),
+}
+
+
+def _status(code: str) -> Msg | str:
+    return _STATUS.get(code, code)
 
 
 def _still_proposed(label: str, row_id: int, status: str) -> None:
     if status != "proposed":
-        raise KetenError(f"{label} {row_id} is {status}, not proposed")
+        raise KetenError(
+            msg("booking %(id)s is %(status)s, not proposed", id=row_id, status=_status(status))
+            if label == "booking"
+            else msg(
+                "transfer %(id)s is %(status)s, not proposed", id=row_id, status=_status(status)
+            )
+        )
 
 
 def _number(text: str, field: str) -> Decimal:
     try:
         return parse_number(text)
-    except ValueError as exc:
-        raise KetenError(f"{field}: {exc}") from None
+    except ValueError:
+        # the English text is parse_number's own (a test keeps the two the same)
+        raise KetenError(
+            msg(
+                "%(field)s: not a number with at most %(decimals)s decimals: %(text)s",
+                field=field,
+                decimals=MAX_DECIMALS,
+                text=repr(text),
+            )
+        ) from None
 
 
 __all__ = ["Actor", "AuthError", "BookingInput", "LedgerError", "Registry", "unit_type"]

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import msg
 from keten.core.quantity import NUMBER_PATTERN, div, mul, percent, round_down
 from keten.core.trace import Trace
 from keten.io.csvfile import check_header
@@ -57,8 +58,15 @@ class ImportRefused(KetenError):
         self.report = report
         first = report[0]
         super().__init__(
-            f"{file}: {len(report)} row(s) refused, nothing imported; first: row {first['row']}, "
-            f"field '{first['field']}': {first['error']}"
+            msg(
+                "%(file)s: %(n)s row(s) refused, nothing imported; first: row %(row)s, "
+                "field '%(field)s': %(error)s",
+                file=file,
+                n=len(report),
+                row=first["row"],
+                field=first["field"],
+                error=first["error"],
+            )
         )
 
 
@@ -73,9 +81,9 @@ def read_sessions(path: Path) -> pl.DataFrame:
     """The file as a frame of string columns, cells trimmed, blank lines dropped."""
     name = str(path)
     if not path.exists():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     if path.is_dir():
-        raise InputError("is a folder, not a file", file=name)
+        raise InputError(msg("is a folder, not a file"), file=name)
     try:
         if path.suffix.lower() == ".parquet":
             frame = pl.read_parquet(path)
@@ -83,7 +91,7 @@ def read_sessions(path: Path) -> pl.DataFrame:
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except (pl.exceptions.PolarsError, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read: {first}", file=name) from None
+        raise InputError(msg("cannot read: %(reason)s", reason=first), file=name) from None
     check_header(name, [c.strip() for c in frame.columns], SESSION_COLUMNS)
     frame = frame.rename({c: c.strip() for c in frame.columns}).select(
         pl.col(c).cast(pl.Utf8).str.strip_chars() for c in SESSION_COLUMNS
@@ -173,14 +181,14 @@ def import_sessions(
     reg._require(actor, "rekeningbevoegde", "fiatteur")
     frame = read_sessions(path)
     if frame.height == 0:
-        raise InputError("no sessions in the file", file=str(path))
+        raise InputError(msg("no sessions in the file"), file=str(path))
     report = session_errors(frame, year)
     if report:
         raise ImportRefused(str(path), report)
     t = totals(frame)
     units = session_units(t, year, Trace(reg.params))
     if units <= 0:
-        raise KetenError(f"{path}: the sessions create no units")
+        raise KetenError(msg("%(file)s: the sessions create no units", file=str(path)))
     request = {
         "op": "import_sessions",
         "proof": proof_ref,
@@ -195,9 +203,9 @@ def import_sessions(
         assert actor.holder_id is not None
         holder = s.get(Holder, actor.holder_id)
         if holder is None or not holder.can_book:
-            raise AuthError("this holder has no booking facility")
+            raise AuthError(msg("this holder has no booking facility"))
         if s.execute(select(Booking.id).where(Booking.proof_ref == proof_ref)).first():
-            raise KetenError(f"proof {proof_ref!r} is booked already")
+            raise KetenError(msg("proof %(proof)s is booked already", proof=repr(proof_ref)))
         reg._open_for(year)
         booking = Booking(
             holder_id=holder.id,

@@ -161,7 +161,8 @@ def _lines(lines: list[LineIn]) -> list[Line]:
 
 def error_response(exc: KetenError) -> JSONResponse:
     """The JSON answer for a refused request: 403 not allowed, 404 unknown (or another
-    holder's), 409 ledger conflict, 422 otherwise; ``detail`` is one line."""
+    holder's), 409 ledger conflict, 422 otherwise; ``detail`` is one line, always English (the
+    text scripts rely on), also when a page in Dutch answers with it."""
     status = 422
     if isinstance(exc, AuthError):
         status = 403
@@ -169,7 +170,7 @@ def error_response(exc: KetenError) -> JSONResponse:
         status = 404
     elif isinstance(exc, LedgerError):
         status = 409
-    body: dict[str, Any] = {"detail": str(exc).splitlines()[0]}
+    body: dict[str, Any] = {"detail": exc.english().splitlines()[0]}
     if isinstance(exc, ImportRefused):
         body["errors"] = exc.report
     return JSONResponse(status_code=status, content=body)

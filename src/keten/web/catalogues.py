@@ -1,6 +1,7 @@
 """Keep the UI catalogues in step with the code.
 
     python -m keten.web.catalogues                  # extract, update every .po, list gaps
+    python -m keten.web.catalogues only AREA        # the same for one area only
     python -m keten.web.catalogues set-nl AREA < nl.json   # fill Dutch: {"id": "tekst", …}
 
 
@@ -10,6 +11,10 @@ area ``<area>``; everything else (``templates/*.html``, ``ui.py``, ``app.py``, `
 ``_()`` / ``gettext`` are extracted (Babel) into ``locale/<lang>/<area>.po``: new ids are added
 (Dutch with an empty translation to fill in, English identical to the id), ids no longer used are
 dropped, existing translations are kept.
+
+The area ``messages`` holds the error messages of the register services: the templates of the
+``msg(...)`` calls (``keten.core.messages``) in ``keten/registry``, ``keten/ledger`` and
+``keten/core/errors.py``. Pages show them translated; the JSON APIs and the CLI stay English.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ CORE_MODULES = (
     "pages/auth.py",
     "pages/__init__.py",
 )
+PACKAGE = ROOT.parent  # src/keten
+MESSAGES_AREA = "messages"
+MESSAGE_DIRS = ("registry", "ledger")
+MESSAGE_MODULES = ("core/errors.py",)
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
 
@@ -60,9 +69,26 @@ def sources() -> list[Path]:
     return files
 
 
+def message_sources() -> list[Path]:
+    """The service modules whose ``msg(...)`` templates form the area ``messages``."""
+    files = [PACKAGE / m for m in MESSAGE_MODULES]
+    for folder in MESSAGE_DIRS:
+        files += sorted((PACKAGE / folder).rglob("*.py"))
+    return files
+
+
 def extract() -> dict[str, dict[str, list[str]]]:
     """area → message id → places (``file:line``) where it is used."""
     out: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    for path in message_sources():
+        for line, message, _comments, _context in extract_from_file(
+            "python", str(path), keywords={"msg": None}
+        ):
+            ids = message if isinstance(message, tuple) else (message,)
+            for mid in ids:
+                if mid:
+                    place = f"{path.relative_to(PACKAGE.parent).as_posix()}:{line}"
+                    out[MESSAGES_AREA].setdefault(mid, []).append(place)
     for path in sources():
         method = "jinja2.ext:babel_extract" if path.suffix == ".html" else "python"
         options = JINJA_OPTIONS if path.suffix == ".html" else {}
@@ -77,14 +103,16 @@ def extract() -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def update() -> list[Path]:
-    """Rewrite the catalogues of every area; the files written."""
+def update(only: str | None = None) -> list[Path]:
+    """Rewrite the catalogues of every area (or of the area ``only``); the files written."""
     written = []
     used = extract()
     for lang in LANGUAGES:
         folder = LOCALE_DIR / lang
         folder.mkdir(parents=True, exist_ok=True)
         for area in sorted(set(used) | {p.stem for p in folder.glob("*.po")}):
+            if only is not None and area != only:
+                continue
             path = folder / f"{area}.po"
             old: dict[str, str] = {}
             if path.exists():
@@ -132,10 +160,15 @@ def main() -> int:
 
         print(set_dutch(sys.argv[2], json.load(sys.stdin)), "translations set")
         return 0
-    for p in update():
+    only = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "only" else None
+    for p in update(only):
         print(p.relative_to(ROOT.parent.parent.parent))
     missing = [
-        (area, mid) for area, ids in extract().items() for mid in ids if not _translated(area, mid)
+        (area, mid)
+        for area, ids in extract().items()
+        if only is None or area == only
+        for mid in ids
+        if not _translated(area, mid)
     ]
     for area, mid in missing:
         print(f"untranslated (nl/{area}.po): {mid!r}", file=sys.stderr)

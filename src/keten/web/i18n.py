@@ -6,6 +6,11 @@ Message ids are English. Each area of the application has its own catalogue file
 ``tests/web/test_web_i18n.py`` checks that both languages have the same message ids, that Dutch
 translates every one, that no id is translated differently in two files, and that every string
 the templates and page modules mark for translation is in the catalogues.
+
+Error messages of the services (``keten.core.messages.Msg``, area ``messages``) are translated
+through the same catalogues: :func:`using` sets the translator hook of ``keten.core.messages`` for
+its block, so ``str(exc)`` on a page is in the page's language. Outside ``using`` (CLI, JSON API)
+they stay English.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+
+from keten.core import messages
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("nl", "en")
@@ -78,11 +85,24 @@ def language() -> str:
     return _current.get()
 
 
+def translator(lang: str) -> messages.Translator:
+    """The hook for :mod:`keten.core.messages`: template → its translation in ``lang`` (the
+    template itself when the catalogues lack it)."""
+
+    def translate(template: str) -> str:
+        return catalogue(lang).get(template, template)
+
+    return translate
+
+
 @contextmanager
 def using(lang: str) -> Iterator[None]:
-    token = _current.set(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+    """UI strings and service error messages in ``lang`` inside the block (unknown: Dutch)."""
+    chosen = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    token = _current.set(chosen)
     try:
-        yield
+        with messages.translating(translator(chosen)):
+            yield
     finally:
         _current.reset(token)
 

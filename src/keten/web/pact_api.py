@@ -39,6 +39,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from keten.core import messages
 from keten.core.errors import InputError
 from keten.footprint.pact_store import (
     Caller,
@@ -90,7 +91,8 @@ def _bad(message: str) -> _PactError:
 
 def _input(exc: InputError) -> _PactError:
     where = f"{exc.field}: " if exc.field else ""
-    return _bad(where + exc.reason)
+    with messages.english():  # the PACT API answers in English, whatever the page language
+        return _bad(where + exc.reason)
 
 
 def _json(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
