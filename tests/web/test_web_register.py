@@ -226,7 +226,7 @@ def test_four_eyes_alice_proposes_bob_approves_alice_cannot(site: Site) -> None:
     # bob proposes his own booking and cannot approve it: the service's message is shown.
     own = bob.post("/register/bookings", {**HVO, "proof_ref": "PoS-BOB"}).headers["location"]
     r = bob.post(own + "/decision", {"decision": "approve"})
-    assert r.status_code == 403 and "four-eyes principle" in r.text
+    assert r.status_code == 403 and "vier-ogenprincipe" in r.text  # Dutch: test_web_messages.py
     # bob approves alice's booking: the units exist.
     r = bob.post(url + "/decision", {"decision": "approve", "note": "ok"})
     assert r.status_code == 303
@@ -246,7 +246,7 @@ def test_withdraw_is_for_the_proposer_and_reject_for_a_fiatteur(site: Site) -> N
     with site.reg.ledger.sessions() as s:
         assert sorted(b.status for b in s.query(Booking)) == ["rejected", "withdrawn"]
     r = bob.post(one + "/decision", {"decision": "approve"})
-    assert r.status_code == 422 and "withdrawn, not proposed" in r.text
+    assert r.status_code == 422 and "ingetrokken, niet voorgesteld" in r.text
 
 
 @pytest.mark.parametrize(
@@ -271,7 +271,7 @@ def test_a_proof_can_be_booked_once(site: Site) -> None:
     alice = site.browser("alice")
     assert alice.post("/register/bookings", HVO).status_code == 303
     r = alice.post("/register/bookings", HVO)
-    assert r.status_code == 422 and 'id="e-proof_ref"' in r.text and "booked already" in r.text
+    assert r.status_code == 422 and 'id="e-proof_ref"' in r.text and "al ingeboekt" in r.text
     assert _count(site, Booking) == 1
 
 

@@ -121,3 +121,18 @@ def test_upload_needs_a_booking_facility_and_a_csrf_token(site: Site) -> None:
     )
     assert r.status_code == 403
     assert _count(site, Booking) == 0
+
+
+def test_a_proof_used_before_is_refused_next_to_its_field_in_dutch(site: Site) -> None:
+    lars = site.browser("lars")
+    files = {"file": ("q1.csv", GOOD.encode(), "text/csv")}
+    ok = lars.post("/register/bookings/upload", {"proof_ref": "A", "year": "2026"}, files=files)
+    assert ok.status_code == 303
+    other = HEADER + "EAN3,M3,2026-02-01,2026-02-28,700,no\n"
+    files = {"file": ("q2.csv", other.encode(), "text/csv")}
+    again = lars.post("/register/bookings/upload", {"proof_ref": "A", "year": "2026"}, files=files)
+    assert again.status_code == 422
+    # The field is chosen on the English text (exc.english()); the page shows the Dutch one.
+    assert '<p id="e-proof_ref" class="error">duurzaamheidsbewijs' in again.text
+    assert "is al ingeboekt" in again.text
+    assert _count(site, Booking) == 1 and _count(site, ChargingSession) == 2

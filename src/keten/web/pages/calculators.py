@@ -49,10 +49,7 @@ from keten.web.traces import TraceView, trace_view
 router = ui.page_router()
 
 
-def _(message: str, **values: object) -> str:
-    """The translation of ``message``, with ``%(name)s`` placeholders filled from ``values``."""
-    text = i18n.gettext(message)
-    return text % values if values else text
+_ = i18n.gettext  # the translation, with %(name)s placeholders filled from keyword values
 
 
 SETS = ("bijlage-1", "besluit-2025")

@@ -252,20 +252,25 @@ def accounts_tables(system: MRIO, extension: str) -> tuple[list[Table], Any]:
     return [*tables, flat], acc
 
 
+def national_headers() -> list[str]:
+    """Column headers of a national view: footprint, its split, production and the balance."""
+    return [
+        _("Footprint"),
+        _("Domestic"),
+        _("Abroad"),
+        _("Abroad share"),
+        _("Production"),
+        _("Balance (footprint − production)"),
+    ]
+
+
 def national_tables(acc: Any, region: str, stressor: str, year: int | None) -> list[Table]:
     v = national_view(acc, region, stressor, year=year)
     summary = Table(
         "national",
         _("Footprint of %(r)s, %(s)s (%(u)s)") % {"r": region, "s": stressor, "u": v.unit},
         ["total", "domestic", "abroad", "abroad_share", "production", "balance"],
-        [
-            _("Footprint"),
-            _("Domestic"),
-            _("Abroad"),
-            _("Abroad share"),
-            _("Production"),
-            _("Balance (footprint − production)"),
-        ],
+        national_headers(),
         [[v.total, v.domestic, v.abroad, v.abroad_share, v.production, v.balance]],
     )
     groups = Table(
@@ -503,15 +508,7 @@ def series_tables(
             "national-series",
             _("Footprint of %(r)s per year, %(s)s (%(u)s)", r=region, s=stressor, u=unit),
             cols,
-            [
-                _("Year"),
-                _("Footprint"),
-                _("Domestic"),
-                _("Abroad"),
-                _("Abroad share"),
-                _("Production"),
-                _("Balance (footprint − production)"),
-            ],
+            [_("Year"), *national_headers()],
             rows,
             chart,
         )

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -53,6 +53,7 @@ from keten.web.results import BoundedStore
 
 router = ui.page_router()
 _ = i18n.gettext
+Opts = TypeVar("Opts")  # a page's options read from its form
 
 #: The repository's example inputs (absent in an installed wheel: the option is then hidden).
 EXAMPLES = Path(keten.__file__).resolve().parents[2] / "examples"
@@ -254,27 +255,35 @@ def project_tables(result: ProjectResult) -> list[Table]:
     ]
 
 
-def compute_project(
-    project: Path,
-    profiles: Path,
-    wset: str,
-    day: dt.date,
-    period: Decimal | None,
-    include_d: bool,
-    c: Checked,
-) -> ProjectResult | None:
+class Settings(NamedTuple):
+    """The options of the project and comparison forms (``keten mki project`` options)."""
+
+    wset: str
+    day: dt.date
+    period: Decimal | None
+    include_d: bool
+
+
+def project_settings(form: FormData, c: Checked) -> Settings:
+    wset = weighting_set(form, c)
+    day = calc_date(form, c)
+    period = period_years(form, c)
+    return Settings(wset, day, period, text(form, "include_d", c) == "1")
+
+
+def compute_project(project: Path, profiles: Path, s: Settings, c: Checked) -> ProjectResult | None:
     """Read and compute as ``keten mki project`` does; refusals go next to their field."""
     try:
-        profs = read_profiles(profiles, wset)
+        profs = read_profiles(profiles, s.wset)
         elements = read_project(project, profs)
         return project_mki(
             elements,
             profs,
-            Trace(load_weighting_set(wset)),
-            weighting_set=wset,
-            day=day,
-            period=period,
-            include_d=include_d,
+            Trace(load_weighting_set(s.wset)),
+            weighting_set=s.wset,
+            day=s.day,
+            period=s.period,
+            include_d=s.include_d,
         )
     except KetenError as exc:
         c.refuse(exc)
@@ -313,47 +322,71 @@ def render(
     return ui.render(request, f"mki/{page}.html", ctx, status=status)
 
 
-PROJECT_FILES = ("project.csv", "profiles.csv")
+@dataclass(frozen=True)
+class Input:
+    """An input file of a page: its form field and the example file that may stand for it."""
+
+    name: str
+    filename: str
+    required: bool = True
+
+
+def filenames(inputs: Sequence[Input]) -> tuple[str, ...]:
+    return tuple(i.filename for i in inputs)
+
+
+async def calculate(
+    request: Request,
+    page: str,
+    inputs: Sequence[Input],
+    options: Callable[[FormData, Checked], Opts],
+    compute: Callable[[Opts, dict[str, Path], Checked], dict[str, Any] | None],
+    **shown: Any,
+) -> HTMLResponse:
+    """A page's POST: read the options, then the input files (the uploads, or the example files
+    when chosen), ``compute`` what the page shows (its ``tables`` kept for the exports) — or show
+    the form again with every refusal next to its field (422)."""
+    form = await request.form()
+    c = Checked()
+    ex = examples_available("mki", filenames(inputs))
+    is_example = source_choice(form, c, "mki", filenames(inputs))
+    chosen = options(form, c)
+    out = None
+    with tempfile.TemporaryDirectory() as tmp:
+        paths: dict[str, Path] = {}
+        for i in inputs:
+            if is_example:
+                path: Path | None = example(c, "mki", i.name, i.filename)
+            else:
+                path = await forms.save(
+                    form, i.name, c, Path(tmp), limit=MAX_UPLOAD, required=i.required
+                )
+            if path is not None:
+                paths[i.name] = path
+        if not c.errors and all(i.name in paths for i in inputs if i.required):
+            out = compute(chosen, paths, c)
+    if c.errors or out is None:
+        return render(request, page, c, status=422, examples=ex, **shown)
+    token = keep(request, out["tables"])
+    return render(request, page, c, examples=ex, token=token, is_example=is_example, **shown, **out)
+
+
+PROJECT_FILES = (Input("project", "project.csv"), Input("profiles", "profiles.csv"))
 
 
 @router.get("/mki", response_class=HTMLResponse)
 def project_page(request: Request) -> HTMLResponse:
-    return render(request, "project", examples=examples_available("mki", PROJECT_FILES))
+    return render(request, "project", examples=examples_available("mki", filenames(PROJECT_FILES)))
+
+
+def project_shown(s: Settings, paths: dict[str, Path], c: Checked) -> dict[str, Any] | None:
+    result = compute_project(paths["project"], paths["profiles"], s, c)
+    return None if result is None else {"result": result, "tables": project_tables(result)}
 
 
 @router.post("/mki", response_class=HTMLResponse)
 async def project_post(request: Request) -> HTMLResponse:
-    form = await request.form()
-    c = Checked()
-    ex = examples_available("mki", PROJECT_FILES)
-    is_example = source_choice(form, c, "mki", PROJECT_FILES)
-    wset = weighting_set(form, c)
-    day = calc_date(form, c)
-    period = period_years(form, c)
-    include_d = text(form, "include_d", c) == "1"
-    result = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if is_example:
-            project: Path | None = example(c, "mki", "project", "project.csv")
-            profiles: Path | None = example(c, "mki", "profiles", "profiles.csv")
-        else:
-            project = await forms.save(form, "project", c, Path(tmp), limit=MAX_UPLOAD)
-            profiles = await forms.save(form, "profiles", c, Path(tmp), limit=MAX_UPLOAD)
-        if not c.errors and project is not None and profiles is not None:
-            result = compute_project(project, profiles, wset, day, period, include_d, c)
-    if result is None:
-        return render(request, "project", c, status=422, examples=ex)
-    tables = project_tables(result)
-    return render(
-        request,
-        "project",
-        c,
-        examples=ex,
-        result=result,
-        tables=tables,
-        token=keep(request, tables),
-        is_example=is_example,
-    )
+    return await calculate(request, "project", PROJECT_FILES, project_settings, project_shown)
 
 
 @router.get("/mki/export/{token}/{table}.{fmt}")
@@ -364,7 +397,11 @@ def export(request: Request, token: str, table: str, fmt: str) -> Response:
 # ----------------------------------------------------------------------------- compare
 
 
-COMPARE_FILES = ("project.csv", "variant.csv", "profiles.csv")
+COMPARE_FILES = (
+    Input("project", "project.csv"),
+    Input("variant", "variant.csv"),
+    Input("profiles", "profiles.csv"),
+)
 
 
 def compare_tables(data: dict[str, Any], a: ProjectResult, b: ProjectResult) -> list[Table]:
@@ -425,58 +462,32 @@ def compare_tables(data: dict[str, Any], a: ProjectResult, b: ProjectResult) -> 
 
 @router.get("/mki/compare", response_class=HTMLResponse)
 def compare_page(request: Request) -> HTMLResponse:
-    return render(request, "compare", examples=examples_available("mki", COMPARE_FILES))
+    return render(request, "compare", examples=examples_available("mki", filenames(COMPARE_FILES)))
+
+
+def compare_shown(s: Settings, paths: dict[str, Path], c: Checked) -> dict[str, Any] | None:
+    a = compute_project(paths["project"], paths["profiles"], s, c)
+    b = compute_project(paths["variant"], paths["profiles"], s, c) if a else None
+    if a is None or b is None:
+        return None
+    data = compare(a, b)
+    return {
+        "result": data,
+        "notes": sorted(set(a.notes) | set(b.notes)),
+        "flagged": sorted(set(a.flagged) | set(b.flagged)),
+        "tables": compare_tables(data, a, b),
+    }
 
 
 @router.post("/mki/compare", response_class=HTMLResponse)
 async def compare_post(request: Request) -> HTMLResponse:
-    form = await request.form()
-    c = Checked()
-    ex = examples_available("mki", COMPARE_FILES)
-    is_example = source_choice(form, c, "mki", COMPARE_FILES)
-    wset = weighting_set(form, c)
-    day = calc_date(form, c)
-    period = period_years(form, c)
-    include_d = text(form, "include_d", c) == "1"
-    a = b = None
-    with tempfile.TemporaryDirectory() as tmp:
-        paths: dict[str, Path | None] = {}
-        for name, filename in (
-            ("project", "project.csv"),
-            ("variant", "variant.csv"),
-            ("profiles", "profiles.csv"),
-        ):
-            if is_example:
-                paths[name] = example(c, "mki", name, filename)
-            else:
-                paths[name] = await forms.save(form, name, c, Path(tmp), limit=MAX_UPLOAD)
-        pa, pb, pp = paths["project"], paths["variant"], paths["profiles"]
-        if not c.errors and pa is not None and pb is not None and pp is not None:
-            a = compute_project(pa, pp, wset, day, period, include_d, c)
-            b = compute_project(pb, pp, wset, day, period, include_d, c) if a else None
-    if a is None or b is None:
-        return render(request, "compare", c, status=422, examples=ex)
-    data = compare(a, b)
-    tables = compare_tables(data, a, b)
-    notes = sorted(set(a.notes) | set(b.notes))
-    return render(
-        request,
-        "compare",
-        c,
-        examples=ex,
-        result=data,
-        notes=notes,
-        flagged=sorted(set(a.flagged) | set(b.flagged)),
-        tables=tables,
-        token=keep(request, tables),
-        is_example=is_example,
-    )
+    return await calculate(request, "compare", COMPARE_FILES, project_settings, compare_shown)
 
 
 # ----------------------------------------------------------------------------- tender
 
 
-TENDER_FILES = ("bids.csv",)
+TENDER_FILES = (Input("bids", "bids.csv"),)
 
 
 def method_options() -> list[tuple[str, str]]:
@@ -570,54 +581,42 @@ def tender_page(request: Request) -> HTMLResponse:
     return render(
         request,
         "tender",
-        examples=examples_available("mki", TENDER_FILES),
+        examples=examples_available("mki", filenames(TENDER_FILES)),
         method_options=method_options(),
     )
 
 
+def tender_shown(
+    methods: list[Method], paths: dict[str, Path], c: Checked
+) -> dict[str, Any] | None:
+    tables: list[Table] = []
+    try:
+        bids = read_bids(paths["bids"])
+        pset = load_weighting_set("2")  # only carries the trace; no price is used
+        for m in methods:
+            trace = Trace(pset)
+            tables.append(ranking_table(m, rank_bids(bids, m, trace), trace))
+    except KetenError as exc:
+        c.refuse(exc, default="bids")
+    return {"result": True, "tables": tables} if tables else None
+
+
 @router.post("/mki/tender", response_class=HTMLResponse)
 async def tender_post(request: Request) -> HTMLResponse:
-    form = await request.form()
-    c = Checked()
-    ex = examples_available("mki", TENDER_FILES)
-    is_example = source_choice(form, c, "mki", TENDER_FILES)
-    methods = award_methods(form, c)
-    tables: list[Table] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if is_example:
-            bids_path: Path | None = example(c, "mki", "bids", "bids.csv")
-        else:
-            bids_path = await forms.save(form, "bids", c, Path(tmp), limit=MAX_UPLOAD)
-        if not c.errors and bids_path is not None:
-            try:
-                bids = read_bids(bids_path)
-                pset = load_weighting_set("2")  # only carries the trace; no price is used
-                for m in methods:
-                    trace = Trace(pset)
-                    tables.append(ranking_table(m, rank_bids(bids, m, trace), trace))
-            except KetenError as exc:
-                c.refuse(exc, default="bids")
-    if c.errors or not tables:
-        return render(
-            request, "tender", c, status=422, examples=ex, method_options=method_options()
-        )
-    return render(
+    return await calculate(
         request,
         "tender",
-        c,
-        examples=ex,
+        TENDER_FILES,
+        award_methods,
+        tender_shown,
         method_options=method_options(),
-        result=True,
-        tables=tables,
-        token=keep(request, tables),
-        is_example=is_example,
     )
 
 
 # ----------------------------------------------------------------------------- ceilings
 
 
-CEILING_FILES = ("batches.csv", "ceilings.csv")
+CEILING_FILES = (Input("batches", "batches.csv"), Input("ceilings", "ceilings.csv", False))
 CEILING_COLUMNS = [
     "batch_id",
     "material",
@@ -647,53 +646,36 @@ def ceiling_table(rows: list[dict[str, Any]]) -> Table:
 
 @router.get("/mki/ceilings", response_class=HTMLResponse)
 def ceilings_page(request: Request) -> HTMLResponse:
-    return render(request, "ceilings", examples=examples_available("mki", CEILING_FILES))
+    return render(request, "ceilings", examples=examples_available("mki", filenames(CEILING_FILES)))
+
+
+def ceiling_options(form: FormData, c: Checked) -> tuple[str, dt.date]:
+    return weighting_set(form, c), calc_date(form, c)
+
+
+def ceilings_shown(
+    options: tuple[str, dt.date], paths: dict[str, Path], c: Checked
+) -> dict[str, Any] | None:
+    wset, day = options
+    ceilings = paths.get("ceilings")
+    try:
+        trace = Trace(load_weighting_set(wset))
+        table = read_ceilings(ceilings) if ceilings else param_ceilings(trace, day)
+        if not table:
+            c.errors["ceilings"] = _(
+                "Weighting set %(set)s has no published ceilings valid on %(day)s; "
+                "upload a ceilings file."
+            ) % {"set": wset, "day": day.isoformat()}
+            return None
+        tables = [ceiling_table(check_batches(read_batches(paths["batches"]), table, trace))]
+        if trace.used:
+            tables.append(parameter_table(trace))
+    except KetenError as exc:
+        c.refuse(exc, default="batches")
+        return None
+    return {"result": True, "tables": tables, "published": ceilings is None}
 
 
 @router.post("/mki/ceilings", response_class=HTMLResponse)
 async def ceilings_post(request: Request) -> HTMLResponse:
-    form = await request.form()
-    c = Checked()
-    ex = examples_available("mki", CEILING_FILES)
-    is_example = source_choice(form, c, "mki", CEILING_FILES)
-    wset = weighting_set(form, c)
-    day = calc_date(form, c)
-    tables: list[Table] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if is_example:
-            batches: Path | None = example(c, "mki", "batches", "batches.csv")
-            ceilings: Path | None = example(c, "mki", "ceilings", "ceilings.csv")
-        else:
-            batches = await forms.save(form, "batches", c, Path(tmp), limit=MAX_UPLOAD)
-            ceilings = await forms.save(
-                form, "ceilings", c, Path(tmp), limit=MAX_UPLOAD, required=False
-            )
-        if not c.errors and batches is not None:
-            try:
-                trace = Trace(load_weighting_set(wset))
-                table = read_ceilings(ceilings) if ceilings else param_ceilings(trace, day)
-                if not table:
-                    c.errors["ceilings"] = _(
-                        "Weighting set %(set)s has no published ceilings valid on %(day)s; "
-                        "upload a ceilings file."
-                    ) % {"set": wset, "day": day.isoformat()}
-                else:
-                    rows = check_batches(read_batches(batches), table, trace)
-                    tables = [ceiling_table(rows)]
-                    if trace.used:
-                        tables.append(parameter_table(trace))
-            except KetenError as exc:
-                c.refuse(exc, default="batches")
-    if c.errors or not tables:
-        return render(request, "ceilings", c, status=422, examples=ex)
-    return render(
-        request,
-        "ceilings",
-        c,
-        examples=ex,
-        result=True,
-        tables=tables,
-        token=keep(request, tables),
-        is_example=is_example,
-        published=ceilings is None,
-    )
+    return await calculate(request, "ceilings", CEILING_FILES, ceiling_options, ceilings_shown)

@@ -19,7 +19,7 @@ import io
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -38,6 +38,8 @@ from keten.io.nitrogen_files import (
     read_applications,
     read_areas,
     read_commitments,
+    read_farms,
+    read_ghg_factors,
     read_housings,
     read_ladder,
     read_observed_farms,
@@ -47,6 +49,7 @@ from keten.nitrogen import DOMAIN
 from keten.nitrogen.budget import COLUMNS, KINDS, TOTAL, check_table, table, track
 from keten.nitrogen.catalogue import Catalogue
 from keten.nitrogen.emissions import Housing, farm_emissions
+from keten.nitrogen.kpis import FarmKpis, display, farm_kpis
 from keten.nitrogen.norms import METHODS, FarmNorm, farm_norms
 from keten.nitrogen.sectors import (
     BASE_YEAR,
@@ -205,6 +208,56 @@ def first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def with_defaults(ctx: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """A page's context ``ctx`` updated with ``extra``; the form values of ``extra`` added to
+    the defaults of ``ctx``."""
+    values = {**ctx["values"], **extra.get("values", {})}
+    return {**ctx, **extra, "values": values}
+
+
+def answer(
+    request: Request, page: str, context: Callable[..., dict[str, Any]], c: Checked, **shown: Any
+) -> HTMLResponse:
+    """The page ``nitrogen/<page>.html`` after a POST: the form's values shown again with the
+    errors next to their fields (422), or with no errors and what ``shown`` holds."""
+    ctx = context(errors=c.errors, values=c.values, **shown)
+    return ui.render(request, f"nitrogen/{page}.html", ctx, status=422 if c.errors else 200)
+
+
+async def rows_or_file(
+    form: FormData,
+    c: Checked,
+    field: str,
+    entered_csv: str,
+    check: Callable[[str, str], object],
+    *,
+    both: str,
+    neither: str,
+) -> str:
+    """The rows entered in the form (``entered_csv``) or the uploaded file ``field`` (its text,
+    checked by ``check(text, filename)``), not both and at least one: else the error ``both``
+    next to the file field or ``neither`` for the whole form."""
+    upload = await forms.upload(form, field, c, MAX_UPLOAD)
+    out = entered_csv
+    if upload is not None:
+        text = _decode(upload[1])
+        if entered_csv:
+            c.errors[field] = both
+        elif text is None:
+            c.errors[field] = _("The file is not UTF-8 text.")
+        else:
+            out = text
+            try:
+                check(text, upload[0])
+            except InputError as exc:
+                c.errors[field] = str(exc)
+            except KetenError as exc:
+                c.errors[field] = f"{upload[0]}: {first_line(exc)}"
+    if not out and not c.errors:
+        c.errors["_form"] = neither
+    return out
+
+
 # ----------------------------------------------------------------------------- traces
 
 
@@ -223,6 +276,10 @@ class FarmInput:
     housings_csv: str
     observed_csv: str
     source: str
+    farms_csv: str = ""  # farm_id,hectares (NH-49); not sent back: the exports hold no KPIs
+    farms_source: str = ""
+    ghg_csv: str = ""  # user-supplied GHG factors (NH-50)
+    ghg_source: str = ""
 
     def hidden(self) -> dict[str, str]:
         return {
@@ -271,6 +328,21 @@ class FarmView:
     path: list[PathRow]
     chart: Any
     observed: bool
+    kpis: FarmKpis | None = None  # with hectares or GHG factors (NH-49…NH-51)
+
+    @property
+    def kpi_numbers(self) -> dict[str, Decimal | None]:
+        """The KPIs as shown: rounded half up to two decimals (display only, NH-49)."""
+        k = self.kpis
+        if k is None:
+            return {}
+        values = {
+            "hectares": k.hectares,
+            "nh3_kg_per_ha": k.nh3_kg_per_ha,
+            "ghg_kg_co2e": k.ghg_kg_co2e,
+            "ghg_kg_co2e_per_ha": k.ghg_kg_co2e_per_ha,
+        }
+        return {name: None if v is None else tidy(display(v)) for name, v in values.items()}
 
     @property
     def numbers(self) -> dict[str, Decimal]:
@@ -297,6 +369,19 @@ class FarmResult:
     @property
     def events(self) -> int:
         return sum(len(f.norm.history) for f in self.farms)
+
+    @property
+    def with_area(self) -> bool:
+        return bool(self.inp.farms_csv)
+
+    @property
+    def with_ghg(self) -> bool:
+        return bool(self.inp.ghg_csv)
+
+    @property
+    def kpi_notes(self) -> list[tuple[str, str]]:
+        """(farm, why a KPI is not computed), from the domain (NH-49, NH-51)."""
+        return [(f.farm_id, n) for f in self.farms if f.kpis for n in f.kpis.notes]
 
 
 def category_options(cat: Catalogue) -> list[tuple[str, str]]:
@@ -429,6 +514,30 @@ def compute_farm(inp: FarmInput) -> FarmResult:
         )
     except ParameterError as exc:
         raise InputError(first_line(exc), field="reference_year") from None
+    areas = (
+        read_named(inp.farms_csv, inp.farms_source or "farms.csv", read_farms)
+        if inp.farms_csv
+        else None
+    )
+    ghg = (
+        read_named(
+            inp.ghg_csv, inp.ghg_source or "ghg_factors.csv", lambda p: read_ghg_factors(p, cat)
+        )
+        if inp.ghg_csv
+        else None
+    )
+    kpis: dict[str, FarmKpis] = {}
+    if areas is not None or ghg is not None:
+        # the same domain function as ``keten nitrogen emissions --farms --ghg-factors``; its
+        # steps join each farm's emission explanation
+        area_file = inp.farms_source or "farms.csv"
+        if ghg is not None:
+            ghg = replace(ghg, file=inp.ghg_source or "ghg_factors.csv")
+        try:
+            found = farm_kpis(emissions, housings, cat, areas, ghg, area_file)
+        except KetenError as exc:
+            raise InputError(first_line(exc), field="ghg_file") from None
+        kpis = {k.farm_id: k for k in found}
     ty = target_year(pset)
     by_farm: dict[str, list[Housing]] = {}
     for h in housings:
@@ -465,6 +574,7 @@ def compute_farm(inp: FarmInput) -> FarmResult:
                 path=path,
                 chart=path_chart(fn, path),
                 observed=observed is not None,
+                kpis=kpis.get(fe.farm_id),
             )
         )
     return FarmResult(inp, views, ty)
@@ -524,8 +634,7 @@ def farm_context(**extra: Any) -> dict[str, Any]:
         "values": {"set": SETS[0], "year": str(EMISSION_YEAR), "method": "stricter"},
         "result": None,
     }
-    ctx.update(extra)
-    return ctx
+    return with_defaults(ctx, extra)
 
 
 @router.get("/nitrogen", response_class=HTMLResponse)
@@ -592,14 +701,80 @@ async def farm_input(form: FormData, c: Checked) -> FarmInput | None:
             )
         farm = c.values["farm_id"]
         observed_csv = csv_text(("farm_id", "year", "nh3_kg"), [(farm, y, v) for y, v in observed])
+    farms_csv, farms_source = await _farm_areas(form, c, upload is not None)
+    ghg_csv, ghg_source = await _ghg_factors(form, c, cat)
     if c.errors or year is None:
         return None
-    return FarmInput(name, year, method, reference_year, cost, housings_csv, observed_csv, source)
+    return FarmInput(
+        name,
+        year,
+        method,
+        reference_year,
+        cost,
+        housings_csv,
+        observed_csv,
+        source,
+        farms_csv,
+        farms_source,
+        ghg_csv,
+        ghg_source,
+    )
+
+
+async def _farm_areas(form: FormData, c: Checked, uploaded_housings: bool) -> tuple[str, str]:
+    """The farm areas (CSV ``farm_id,hectares``, NH-49) and their name: the hectares typed for
+    the farm of the form, or an uploaded farms file; ("", "") when neither is given."""
+    raw = forms.text(form, "hectares")
+    c.values["hectares"] = raw
+    up = await forms.upload(form, "farms_file", c, MAX_UPLOAD)
+    if up is not None:
+        text = _decode(up[1])
+        if raw:
+            c.errors["farms_file"] = _("Enter the hectares or upload a file, not both.")
+        elif text is None:
+            c.errors["farms_file"] = _("The file is not UTF-8 text.")
+        else:
+            try:
+                read_named(text, up[0], read_farms)
+            except InputError as exc:
+                c.errors["farms_file"] = str(exc)
+            return text, up[0]
+        return "", ""
+    if not raw:
+        return "", ""
+    if uploaded_housings:
+        c.errors["hectares"] = _(
+            "The hectares typed here belong to the farm entered in the form; for an uploaded "
+            "file, upload a farms file."
+        )
+        return "", ""
+    farms_csv = csv_text(("farm_id", "hectares"), [(c.values.get("farm_id", "farm"), raw)])
+    try:
+        read_named(farms_csv, "form", read_farms)
+    except InputError as exc:
+        c.errors["hectares"] = exc.reason
+    return farms_csv, "form"
+
+
+async def _ghg_factors(form: FormData, c: Checked, cat: Catalogue) -> tuple[str, str]:
+    """The uploaded GHG factors (user-supplied, NH-50) and their name; ("", "") without."""
+    up = await forms.upload(form, "ghg_file", c, MAX_UPLOAD)
+    if up is None:
+        return "", ""
+    text = _decode(up[1])
+    if text is None:
+        c.errors["ghg_file"] = _("The file is not UTF-8 text.")
+        return "", ""
+    try:
+        read_named(text, up[0], lambda p: read_ghg_factors(p, cat))
+    except InputError as exc:
+        c.errors["ghg_file"] = str(exc)
+    return text, up[0]
 
 
 def _farm_error(exc: KetenError, c: Checked, upload_field: str = "housings_file") -> None:
     """Place an error of the computation next to the field it is about."""
-    if isinstance(exc, InputError) and exc.field in ("year", "reference_year"):
+    if isinstance(exc, InputError) and exc.field in ("year", "reference_year", "ghg_file"):
         c.errors[exc.field] = exc.reason
     elif isinstance(exc, InputError) and exc.file == "observed.csv":
         c.errors["observed_file"] = str(exc)
@@ -620,18 +795,7 @@ async def farm_calculate(request: Request) -> HTMLResponse:
             result = compute_farm(inp)
         except KetenError as exc:
             _farm_error(exc, c)
-    if c.errors or result is None:
-        return ui.render(
-            request,
-            "nitrogen/farm.html",
-            farm_context(errors=c.errors, values={**farm_context()["values"], **c.values}),
-            status=422,
-        )
-    return ui.render(
-        request,
-        "nitrogen/farm.html",
-        farm_context(values={**farm_context()["values"], **c.values}, result=result),
-    )
+    return answer(request, "farm", farm_context, c, result=result)
 
 
 def farm_tables(result: FarmResult) -> dict[str, tuple[list[str], list[list[object]]]]:
@@ -873,8 +1037,7 @@ def vbr_context(**extra: Any) -> dict[str, Any]:
         "values": {"set": SETS[0], "mode": "stop", "date": VBR_DATE, "source": "upload"},
         "result": None,
     }
-    ctx.update(extra)
-    return ctx
+    return with_defaults(ctx, extra)
 
 
 @router.get("/nitrogen/vbr", response_class=HTMLResponse)
@@ -964,18 +1127,7 @@ async def vbr_calculate(request: Request) -> HTMLResponse:
                 c.errors["_form"] = str(exc)
         except KetenError as exc:
             c.errors["_form"] = first_line(exc)
-    if c.errors or result is None:
-        return ui.render(
-            request,
-            "nitrogen/vbr.html",
-            vbr_context(errors=c.errors, values={**vbr_context()["values"], **c.values}),
-            status=422,
-        )
-    return ui.render(
-        request,
-        "nitrogen/vbr.html",
-        vbr_context(values={**vbr_context()["values"], **c.values}, result=result),
-    )
+    return answer(request, "vbr", vbr_context, c, result=result)
 
 
 VBR_COLUMNS = [
@@ -1121,8 +1273,7 @@ def sectors_context(**extra: Any) -> dict[str, Any]:
         "errors": {},
         "values": {"set": SETS[0]},
     }
-    ctx.update(extra)
-    return ctx
+    return with_defaults(ctx, extra)
 
 
 @router.get("/nitrogen/sectors", response_class=HTMLResponse)
@@ -1145,6 +1296,7 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
     form = await request.form()
     c = Checked()
     name = _set(form, c)
+    known = name if name in SETS else SETS[0]
     rows = []
     for i in range(1, OBS_ROWS + 1):
         cells = {k: forms.text(form, f"{k}_{i}") for k in ("sector", "year", "kt")}
@@ -1162,7 +1314,7 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
                 "form",
                 read_observed_sectors,
             )
-            monitor(params(name if name in SETS else SETS[0]), obs)
+            monitor(params(known), obs)
         except InputError as exc:
             c.errors[f"{exc.field}_{i}" if exc.field in ("year", "kt") else f"sector_{i}"] = (
                 exc.reason
@@ -1172,38 +1324,20 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
             c.errors[f"year_{i}"] = first_line(exc)
             continue
         rows.append(line)
-    upload = await forms.upload(form, "observed_file", c, MAX_UPLOAD)
-    observed_csv = csv_text(("sector", "substance", "year", "kt"), rows) if rows else ""
-    if upload is not None:
-        text = _decode(upload[1])
-        if rows:
-            c.errors["observed_file"] = _("Enter observations or upload a file, not both.")
-        elif text is None:
-            c.errors["observed_file"] = _("The file is not UTF-8 text.")
-        else:
-            observed_csv = text
-            try:
-                obs = read_named(text, upload[0], read_observed_sectors)
-                monitor(params(name if name in SETS else SETS[0]), obs)
-            except InputError as exc:
-                c.errors["observed_file"] = str(exc)
-            except KetenError as exc:
-                c.errors["observed_file"] = f"{upload[0]}: {first_line(exc)}"
-    if not observed_csv and not c.errors:
-        c.errors["_form"] = _("Enter at least one observation, or upload an observations file.")
-    if c.errors:
-        res = sectors_result(name if name in SETS else SETS[0], "")
-        return ui.render(
-            request,
-            "nitrogen/sectors.html",
-            sectors_context(values=c.values, errors=c.errors, res=res),
-            status=422,
-        )
-    return ui.render(
-        request,
-        "nitrogen/sectors.html",
-        sectors_context(values=c.values, res=sectors_result(name, observed_csv)),
+    observed_csv = await rows_or_file(
+        form,
+        c,
+        "observed_file",
+        csv_text(("sector", "substance", "year", "kt"), rows) if rows else "",
+        lambda text, filename: monitor(
+            params(known), read_named(text, filename, read_observed_sectors)
+        ),
+        both=_("Enter observations or upload a file, not both."),
+        neither=_("Enter at least one observation, or upload an observations file."),
     )
+    if c.errors:
+        return answer(request, "sectors", sectors_context, c, res=sectors_result(known, ""))
+    return answer(request, "sectors", sectors_context, c, res=sectors_result(name, observed_csv))
 
 
 @router.get("/nitrogen/sectors/export")
@@ -1292,8 +1426,7 @@ def budget_context(**extra: Any) -> dict[str, Any]:
         "values": {},
         "res": budget_result(),
     }
-    ctx.update(extra)
-    return ctx
+    return with_defaults(ctx, extra)
 
 
 @router.get("/nitrogen/budget", response_class=HTMLResponse)
@@ -1323,37 +1456,20 @@ async def budget_calculate(request: Request) -> HTMLResponse:
             c.errors[f"amount_{i}"] = exc.reason
             continue
         lines.append(row)
-    upload = await forms.upload(form, "commitments_file", c, MAX_UPLOAD)
-    commitments_csv = csv_text(COMMIT_COLUMNS, lines) if lines else ""
-    if upload is not None:
-        text = _decode(upload[1])
-        if lines:
-            c.errors["commitments_file"] = _("Enter commitments or upload a file, not both.")
-        elif text is None:
-            c.errors["commitments_file"] = _("The file is not UTF-8 text.")
-        else:
-            commitments_csv = text
-            try:
-                commitments = read_named(text, upload[0], read_commitments)
-                track(table(params(SETS[0]), SEED_DAY), commitments)
-            except InputError as exc:
-                c.errors["commitments_file"] = str(exc)
-            except KetenError as exc:
-                c.errors["commitments_file"] = f"{upload[0]}: {first_line(exc)}"
-    if not commitments_csv and not c.errors:
-        c.errors["_form"] = _("Enter at least one commitment, or upload a commitments file.")
-    if c.errors:
-        return ui.render(
-            request,
-            "nitrogen/budget.html",
-            budget_context(values=c.values, errors=c.errors),
-            status=422,
-        )
-    return ui.render(
-        request,
-        "nitrogen/budget.html",
-        budget_context(values=c.values, res=budget_result(commitments_csv)),
+    commitments_csv = await rows_or_file(
+        form,
+        c,
+        "commitments_file",
+        csv_text(COMMIT_COLUMNS, lines) if lines else "",
+        lambda text, filename: track(
+            table(params(SETS[0]), SEED_DAY), read_named(text, filename, read_commitments)
+        ),
+        both=_("Enter commitments or upload a file, not both."),
+        neither=_("Enter at least one commitment, or upload a commitments file."),
     )
+    if c.errors:
+        return answer(request, "budget", budget_context, c)
+    return answer(request, "budget", budget_context, c, res=budget_result(commitments_csv))
 
 
 @router.get("/nitrogen/budget/export")

@@ -245,17 +245,23 @@ def entry_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     status: int = 200,
+    *,
+    page: str = "new",
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    """The footprint entry form: ``new`` (pact/new.html) or ``correct`` (pact/correct.html, with
+    the original in ``extra``)."""
     return ui.render(
         request,
-        "pact/new.html",
+        f"pact/{page}.html",
         {
             "org": org,
             "values": values,
             "errors": errors or {},
             "unit_options": [(u, u) for u in UNITS],
             "standards": STANDARDS,
-            "page": "new",
+            "page": page,
+            **(extra or {}),
         },
         status=status,
     )
@@ -587,21 +593,8 @@ def correction_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    return ui.render(
-        request,
-        "pact/correct.html",
-        {
-            "org": org,
-            "fp": row_of(fp),
-            "values": values,
-            "errors": errors or {},
-            "unit_options": [(u, u) for u in UNITS],
-            "standards": STANDARDS,
-            "dropped": not_carried(fp.document),
-            "page": "correct",
-        },
-        status=status,
-    )
+    extra = {"fp": row_of(fp), "dropped": not_carried(fp.document)}
+    return entry_page(request, org, values, errors, status, page="correct", extra=extra)
 
 
 @router.get(BASE + "/fp/{pf_id}/correct", response_class=HTMLResponse)

@@ -17,6 +17,7 @@ import csv
 import io
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -51,10 +52,7 @@ from keten.web.traces import trace_view
 router = ui.page_router()
 
 
-def _(message: str, **values: object) -> str:
-    """The translation of ``message``, with ``%(name)s`` placeholders filled from ``values``."""
-    text = i18n.gettext(message)
-    return text % values if values else text
+_ = i18n.gettext  # the translation, with %(name)s placeholders filled from keyword values
 
 
 DELIVERY_COLUMNS = ("year", "month", "sector", "fuel", "quantity", "unit")
@@ -576,7 +574,7 @@ def bookings(request: Request, actor: ui.HolderPerson) -> HTMLResponse:
 
 
 def _booking_field(message: str) -> str:
-    """The form field a refusal of the booking rule is about."""
+    """The form field a refusal of the booking rule is about (from its English words)."""
     low = message.lower()
     for name in ("ghg_intensity", "category", "proof", "quantity", "unit", "fuel", "sector"):
         if name in low:
@@ -621,7 +619,7 @@ def check_booking(reg: Registry, cells: dict[str, str]) -> tuple[BookingInput | 
     try:
         reg.units_of(b)
     except KetenError as exc:
-        c.errors[_booking_field(str(exc))] = _first_line(exc)
+        c.errors[_booking_field(exc.english())] = _first_line(exc)
         return None, c
     return b, c
 
@@ -654,7 +652,7 @@ def propose_booking(
         except KetenError as exc:
             if isinstance(exc, AuthError | NotFound):
                 raise
-            c.errors[_booking_field(str(exc))] = _first_line(exc)
+            c.errors[_booking_field(exc.english())] = _first_line(exc)
     if c.errors:
         return _bookings_page(request, actor, errors=c.errors, values=c.values, status=422)
     return ui.redirect(
@@ -768,7 +766,7 @@ def upload_sessions(
         except KetenError as exc:
             if isinstance(exc, AuthError | NotFound):
                 raise
-            field = "proof_ref" if "proof" in str(exc) else "_form"
+            field = "proof_ref" if "proof" in exc.english() else "_form"
             c.errors[field] = _first_line(exc).replace(str(path), name)
             return _upload_page(request, actor, errors=c.errors, values=c.values, status=422)
     return ui.redirect(
@@ -835,65 +833,6 @@ def _booking_page(
 @router.get("/register/bookings/{booking_id:int}", response_class=HTMLResponse)
 def booking(request: Request, booking_id: int, actor: ui.HolderPerson) -> HTMLResponse:
     return _booking_page(request, actor, booking_id)
-
-
-@router.post("/register/bookings/{booking_id:int}/decision", response_class=HTMLResponse)
-def decide_booking(
-    request: Request,
-    booking_id: int,
-    actor: ui.HolderPerson,
-    decision: Annotated[str, Form(max_length=10)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
-    form_key: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
-    reg = _reg(request)
-    hv.booking_row(reg, _holder(request, actor), booking_id)  # 404 for another holder's
-    if decision not in ("approve", "reject"):
-        return _booking_page(
-            request,
-            actor,
-            booking_id,
-            errors={"decision": _("Choose approve or reject.")},
-            status=422,
-        )
-    try:
-        reg.decide_booking(
-            actor,
-            booking_id,
-            approve=decision == "approve",
-            note=note.strip(),
-            key=ui.idem(actor, form_key),
-        )
-    except KetenError as exc:
-        return _booking_page(
-            request, actor, booking_id, errors={"_form": _first_line(exc)}, status=_status(exc)
-        )
-    return ui.redirect(
-        f"/register/bookings/{booking_id}",
-        _("Booking approved: the units are on your account.")
-        if decision == "approve"
-        else _("Booking rejected."),
-    )
-
-
-@router.post("/register/bookings/{booking_id:int}/withdraw", response_class=HTMLResponse)
-def withdraw_booking(
-    request: Request,
-    booking_id: int,
-    actor: ui.HolderPerson,
-    form_key: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
-    reg = _reg(request)
-    b = hv.booking_row(reg, _holder(request, actor), booking_id)
-    if b["proposed_by_id"] != actor.user_id:
-        raise AuthError("only the person who proposed a booking can withdraw it")
-    try:
-        reg.withdraw_booking(actor, booking_id, key=ui.idem(actor, form_key))
-    except KetenError as exc:
-        return _booking_page(
-            request, actor, booking_id, errors={"_form": _first_line(exc)}, status=_status(exc)
-        )
-    return ui.redirect(f"/register/bookings/{booking_id}", _("Booking withdrawn."))
 
 
 # ----------------------------------------------------------------------------- transfers
@@ -1019,65 +958,125 @@ def propose_transfer(
     )
 
 
-@router.post("/register/transfers/{transfer_id:int}/decision", response_class=HTMLResponse)
-def decide_transfer(
-    request: Request,
-    transfer_id: int,
-    actor: ui.HolderPerson,
-    decision: Annotated[str, Form(max_length=10)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
-    form_key: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
-    reg = _reg(request)
-    hv.transfer_row(reg, _holder(request, actor), transfer_id)  # 404 for another holder's
-    if decision not in ("approve", "reject"):
-        return _transfers_page(
-            request, actor, errors={"_form": _("Choose approve or reject.")}, status=422
-        )
-    try:
-        reg.decide_transfer(
-            actor,
-            transfer_id,
-            approve=decision == "approve",
-            note=note.strip(),
-            key=ui.idem(actor, form_key),
-        )
-    except KetenError as exc:
-        return _transfers_page(
-            request,
-            actor,
-            errors={"_form": _("Transfer %(id)s: %(why)s", id=transfer_id, why=_first_line(exc))},
-            status=_status(exc),
-        )
-    return ui.redirect(
-        "/register/transfers",
-        _("Transfer %(id)s approved: the units have moved.", id=transfer_id)
-        if decision == "approve"
-        else _("Transfer %(id)s rejected.", id=transfer_id),
+# ----------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A kind of proposal that a fiatteur of the holder approves or rejects (four eyes) and its
+    proposer may withdraw: what differs between a booking and a transfer."""
+
+    noun: str  # in the refusal of a withdrawal by someone else
+    path: str  # /register/<path>/<id>/...
+    row: Callable[[Registry, hv.HolderFacts, int], dict[str, Any]]  # NotFound if not the holder's
+    decide: Callable[[Registry, Actor, int, bool, str, str], None]
+    withdraw: Callable[[Registry, Actor, int, str], None]
+    page: Callable[[Request, Actor, int, dict[str, str], int], HTMLResponse]  # shows the errors
+    decision_field: str  # where "Choose approve or reject." is shown
+    refused: Callable[[int, str], str]  # the form error for a service's refusal
+    approved: Callable[[int], str]
+    rejected: Callable[[int], str]
+    withdrawn: Callable[[int], str]
+    back: Callable[[int], str]  # where a done action leads
+
+    def refusal(self, request: Request, actor: Actor, item_id: int, exc: KetenError) -> Response:
+        """The page again with the service's refusal for the whole form."""
+        errors = {"_form": self.refused(item_id, _first_line(exc))}
+        return self.page(request, actor, item_id, errors, _status(exc))
+
+
+BOOKING = Proposal(
+    noun="booking",
+    path="bookings",
+    row=hv.booking_row,
+    decide=lambda reg, actor, i, approve, note, key: reg.decide_booking(
+        actor, i, approve=approve, note=note, key=key
+    ),
+    withdraw=lambda reg, actor, i, key: reg.withdraw_booking(actor, i, key=key),
+    page=lambda request, actor, i, errors, status: _booking_page(
+        request, actor, i, errors=errors, status=status
+    ),
+    decision_field="decision",
+    refused=lambda _i, why: why,
+    approved=lambda _i: _("Booking approved: the units are on your account."),
+    rejected=lambda _i: _("Booking rejected."),
+    withdrawn=lambda _i: _("Booking withdrawn."),
+    back=lambda i: f"/register/bookings/{i}",
+)
+
+TRANSFER = Proposal(
+    noun="transfer",
+    path="transfers",
+    row=hv.transfer_row,
+    decide=lambda reg, actor, i, approve, note, key: reg.decide_transfer(
+        actor, i, approve=approve, note=note, key=key
+    ),
+    withdraw=lambda reg, actor, i, key: reg.withdraw_transfer(actor, i, key=key),
+    page=lambda request, actor, _i, errors, status: _transfers_page(
+        request, actor, errors=errors, status=status
+    ),
+    decision_field="_form",
+    refused=lambda i, why: _("Transfer %(id)s: %(why)s", id=i, why=why),
+    approved=lambda i: _("Transfer %(id)s approved: the units have moved.", id=i),
+    rejected=lambda i: _("Transfer %(id)s rejected.", id=i),
+    withdrawn=lambda i: _("Transfer %(id)s withdrawn.", id=i),
+    back=lambda _i: "/register/transfers",
+)
+
+
+def add_decision_routes(kind: Proposal) -> None:
+    """``POST /register/<kind>/<id>/decision`` (approve or reject) and ``.../withdraw``."""
+
+    @router.post(
+        f"/register/{kind.path}/{{item_id:int}}/decision",
+        response_class=HTMLResponse,
+        name=f"decide_{kind.noun}",
     )
+    def decide(
+        request: Request,
+        item_id: int,
+        actor: ui.HolderPerson,
+        decision: Annotated[str, Form(max_length=10)] = "",
+        note: Annotated[str, Form(max_length=2000)] = "",
+        form_key: Annotated[str, Form(max_length=100)] = "",
+    ) -> Response:
+        reg = _reg(request)
+        kind.row(reg, _holder(request, actor), item_id)  # 404 for another holder's
+        if decision not in ("approve", "reject"):
+            errors = {kind.decision_field: _("Choose approve or reject.")}
+            return kind.page(request, actor, item_id, errors, 422)
+        approve = decision == "approve"
+        try:
+            kind.decide(reg, actor, item_id, approve, note.strip(), ui.idem(actor, form_key))
+        except KetenError as exc:
+            return kind.refusal(request, actor, item_id, exc)
+        done = kind.approved if approve else kind.rejected
+        return ui.redirect(kind.back(item_id), done(item_id))
+
+    @router.post(
+        f"/register/{kind.path}/{{item_id:int}}/withdraw",
+        response_class=HTMLResponse,
+        name=f"withdraw_{kind.noun}",
+    )
+    def withdraw(
+        request: Request,
+        item_id: int,
+        actor: ui.HolderPerson,
+        form_key: Annotated[str, Form(max_length=100)] = "",
+    ) -> Response:
+        reg = _reg(request)
+        row = kind.row(reg, _holder(request, actor), item_id)
+        if row["proposed_by_id"] != actor.user_id:
+            raise AuthError(f"only the person who proposed a {kind.noun} can withdraw it")
+        try:
+            kind.withdraw(reg, actor, item_id, ui.idem(actor, form_key))
+        except KetenError as exc:
+            return kind.refusal(request, actor, item_id, exc)
+        return ui.redirect(kind.back(item_id), kind.withdrawn(item_id))
 
 
-@router.post("/register/transfers/{transfer_id:int}/withdraw", response_class=HTMLResponse)
-def withdraw_transfer(
-    request: Request,
-    transfer_id: int,
-    actor: ui.HolderPerson,
-    form_key: Annotated[str, Form(max_length=100)] = "",
-) -> Response:
-    reg = _reg(request)
-    t = hv.transfer_row(reg, _holder(request, actor), transfer_id)
-    if t["proposed_by_id"] != actor.user_id:
-        raise AuthError("only the person who proposed a transfer can withdraw it")
-    try:
-        reg.withdraw_transfer(actor, transfer_id, key=ui.idem(actor, form_key))
-    except KetenError as exc:
-        return _transfers_page(
-            request,
-            actor,
-            errors={"_form": _("Transfer %(id)s: %(why)s", id=transfer_id, why=_first_line(exc))},
-            status=_status(exc),
-        )
-    return ui.redirect("/register/transfers", _("Transfer %(id)s withdrawn.", id=transfer_id))
+add_decision_routes(BOOKING)
+add_decision_routes(TRANSFER)
 
 
 # ----------------------------------------------------------------------------- year-end

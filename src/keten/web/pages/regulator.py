@@ -75,10 +75,7 @@ HOLDER_COLUMNS = (
 )
 
 
-def _(message: str, **values: object) -> str:
-    """The translation of ``message``, with ``%(name)s`` placeholders filled from ``values``."""
-    text = i18n.gettext(message)
-    return text % values if values else text
+_ = i18n.gettext  # the translation, with %(name)s placeholders filled from keyword values
 
 
 def _reads(request: Request) -> Reads:
