@@ -51,7 +51,7 @@ def summary(mon: Monitoring) -> tuple[object, ...]:
     return fleets, skipped, mon.rows_read
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(rows_strategy)
 def test_group_text_checks_equal_per_row_checks(rows: list[dict[str, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
