@@ -39,8 +39,9 @@ lint: $(VENV)/.stamp-dev
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy
 
+# The suite runs on every core (at most 4 workers; each starts its own PostgreSQL server).
 pytest: $(VENV)/.stamp-dev chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses=4
 
 test: lint typecheck pytest
 
