@@ -37,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from keten.core.errors import ParameterError, ParameterFileError, UnknownValueError
+from keten.core.messages import msg
 
 Status = Literal["source", "third-party", "inferred", "unverified", "assumption", "unknown"]
 
@@ -197,7 +198,13 @@ class Parameter:
     def _resolve(self, entry: ValueEntry, set_name: str, when: str) -> ParamValue:
         if entry.value == "unknown":
             raise UnknownValueError(
-                f"parameter {self.name} is unknown in set '{set_name}' for {when}: {entry.note}"
+                msg(
+                    "parameter %(name)s is unknown in set '%(set)s' for %(when)s: %(note)s",
+                    name=self.name,
+                    set=set_name,
+                    when=when,
+                    note=entry.note,
+                )
             )
         return ParamValue(
             name=self.name,
@@ -220,19 +227,30 @@ class Parameter:
 
     def for_year(self, year: int, set_name: str) -> ParamValue:
         if not dt.MINYEAR <= year <= dt.MAXYEAR:
-            raise ParameterError(f"year {year} is not a calendar year")
+            raise ParameterError(msg("year %(year)s is not a calendar year", year=year))
         first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
         hits = [e for e in self.spec.values if e.start <= last and e.end >= first]
         if len(hits) == 1 and hits[0].start <= first and hits[0].end >= last:
             return self._resolve(hits[0], set_name, str(year))
         if hits:
             raise ParameterError(
-                f"parameter {self.name} changes during {year} in set '{set_name}'; "
-                "ask for a date instead of a year"
+                msg(
+                    "parameter %(name)s changes during %(year)s in set '%(set)s'; "
+                    "ask for a date instead of a year",
+                    name=self.name,
+                    year=year,
+                    set=set_name,
+                )
             )
         raise ParameterError(
-            f"parameter {self.name} has no value for {year} in set '{set_name}' "
-            f"(covered: {self.coverage()})"
+            msg(
+                "parameter %(name)s has no value for %(year)s in set '%(set)s' "
+                "(covered: %(covered)s)",
+                name=self.name,
+                year=year,
+                set=set_name,
+                covered=self.coverage(),
+            )
         )
 
     def at(self, day: dt.date, set_name: str) -> ParamValue:
@@ -240,8 +258,14 @@ class Parameter:
             if e.start <= day <= e.end:
                 return self._resolve(e, set_name, day.isoformat())
         raise ParameterError(
-            f"parameter {self.name} has no value on {day.isoformat()} in set '{set_name}' "
-            f"(covered: {self.coverage()})"
+            msg(
+                "parameter %(name)s has no value on %(day)s in set '%(set)s' "
+                "(covered: %(covered)s)",
+                name=self.name,
+                day=day.isoformat(),
+                set=set_name,
+                covered=self.coverage(),
+            )
         )
 
 
@@ -262,7 +286,12 @@ class ParameterSet:
             return self.parameters[name]
         except KeyError:
             raise ParameterError(
-                f"parameter {name} does not exist in set '{self.name}' of domain '{self.domain}'"
+                msg(
+                    "parameter %(name)s does not exist in set '%(set)s' of domain '%(domain)s'",
+                    name=name,
+                    set=self.name,
+                    domain=self.domain,
+                )
             ) from None
 
     def get(self, name: str, year: int) -> ParamValue:
@@ -287,7 +316,7 @@ def params_root() -> Path:
         candidate = parent / "params"
         if candidate.is_dir():
             return candidate
-    raise ParameterError("no params/ folder found; set KETEN_PARAMS_DIR to its path")
+    raise ParameterError(msg("no params/ folder found; set KETEN_PARAMS_DIR to its path"))
 
 
 def _read_file(path: Path, root: Path) -> tuple[ParameterFile, str]:
@@ -321,8 +350,14 @@ def load_set(domain: str, name: str, root: Path | None = None) -> ParameterSet:
     root = root or params_root()
     sets = available_sets(domain, root)
     if name not in sets:
-        known = ", ".join(sets) or "none"
-        raise ParameterError(f"unknown parameter set '{name}' for {domain} (known: {known})")
+        raise ParameterError(
+            msg(
+                "unknown parameter set '%(name)s' for %(domain)s (known: %(known)s)",
+                name=name,
+                domain=domain,
+                known=", ".join(sets) or msg("none"),
+            )
+        )
     folders = [root / domain / COMMON_SET, root / domain / name]
     parameters: dict[str, Parameter] = {}
     hashes: dict[str, str] = {}

@@ -43,6 +43,7 @@ import highspy
 import numpy as np
 
 from keten.core.errors import KetenError, RuleError
+from keten.core.messages import msg
 from keten.ev.model import LIMITED, SCARCE, SECTORS, SUB_OBLIGATIONS, UnitType
 from keten.ev.obligation import Obligation
 
@@ -88,8 +89,14 @@ def _parts(ob: Obligation) -> dict[str, int]:
     general = ob.row("total") - sum(parts.values())
     if general < 0:
         raise RuleError(
-            f"{ob.supplier} {ob.sector}: sub-obligations ({sum(parts.values())}) exceed the "
-            f"total obligation ({ob.row('total')})"
+            msg(
+                "%(supplier)s %(sector)s: sub-obligations (%(subs)s) exceed the "
+                "total obligation (%(total)s)",
+                supplier=ob.supplier,
+                sector=ob.sector,
+                subs=sum(parts.values()),
+                total=ob.row("total"),
+            )
         )
     if general > 0:
         parts[GENERAL] = general
@@ -278,7 +285,10 @@ def _run(h: highspy.Highs) -> None:
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         raise KetenError(
-            f"the allocation solver did not find an optimum ({h.modelStatusToString(status)})"
+            msg(
+                "the allocation solver did not find an optimum (%(status)s)",
+                status=h.modelStatusToString(status),
+            )
         )
 
 
@@ -298,7 +308,12 @@ def solve(blocks: Sequence[Block]) -> list[dict[int, int]]:
     for k in retry:
         (x,) = _solve([blocks[k]], integer=True)
         if x is None:  # cannot happen for a MILP: its optimum is integral
-            raise KetenError(f"{blocks[k].supplier}: the solver returned a fractional optimum")
+            raise KetenError(
+                msg(
+                    "%(supplier)s: the solver returned a fractional optimum",
+                    supplier=blocks[k].supplier,
+                )
+            )
         out[k] = {i: int(v) for i, v in enumerate(np.round(x)) if v != 0}
     result = [_canonical(b, o) if o is not None else {} for b, o in zip(blocks, out, strict=True)]
     for b, sol in zip(blocks, result, strict=True):
@@ -345,8 +360,21 @@ def verify(block: Block, sol: Mapping[int, int]) -> None:
     """Check a plan against every constraint in exact integers; raise if one is broken."""
     for i, v in sol.items():
         if v < 0:
-            raise KetenError(f"{block.supplier}: negative amount in plan ({block.cols[i]})")
+            raise KetenError(
+                msg(
+                    "%(supplier)s: negative amount in plan (%(column)s)",
+                    supplier=block.supplier,
+                    column=block.cols[i],
+                )
+            )
     for r in block.rows:
         total = sum(int(_coef(block, c)) * sol.get(c, 0) for c in r.cols)
         if total > r.upper or total < r.lower:
-            raise KetenError(f"{block.supplier}: plan breaks '{r.label}' ({total})")
+            raise KetenError(
+                msg(
+                    "%(supplier)s: plan breaks '%(row)s' (%(total)s)",
+                    supplier=block.supplier,
+                    row=r.label,
+                    total=total,
+                )
+            )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import mul, tidy
 from keten.core.trace import Trace
@@ -41,21 +42,31 @@ def energy_mj(
             mj = mul(quantity, factor)
             trace.step(f"{where}energy", f"{quantity} GJ × {factor} MJ/GJ", f"{tidy(mj)} MJ")
             return mj
-        raise RuleError(f"fuel 'energy' takes unit MJ or GJ, not {unit!r}")
+        raise RuleError(msg("fuel 'energy' takes unit MJ or GJ, not %(unit)s", unit=repr(unit)))
     if fuel == ELECTRICITY_FUEL:
         if unit != "kWh":
-            raise RuleError(f"fuel 'electricity' takes unit kWh, not {unit!r}")
+            raise RuleError(msg("fuel 'electricity' takes unit kWh, not %(unit)s", unit=repr(unit)))
         factor = trace.value("ev.mj_per_kwh", year)
         mj = mul(quantity, factor)
         trace.step(f"{where}energy", f"{quantity} kWh × {factor} MJ/kWh", f"{tidy(mj)} MJ")
         return mj
     catalogue = fuel_catalogue(trace.params)
     if fuel not in catalogue:
-        known = ", ".join(sorted(catalogue))
-        raise RuleError(f"unknown fuel {fuel!r} (known: {known})")
+        raise RuleError(
+            msg(
+                "unknown fuel %(fuel)s (known: %(fuels)s)",
+                fuel=repr(fuel),
+                fuels=", ".join(sorted(catalogue)),
+            )
+        )
     if unit not in _FACTOR_SUFFIX or f"ev.lhv.{fuel}.{_FACTOR_SUFFIX[unit]}" not in trace.params:
         raise RuleError(
-            f"fuel {fuel!r} cannot be given in {unit!r} (use {', '.join(catalogue[fuel])})"
+            msg(
+                "fuel %(fuel)s cannot be given in %(unit)s (use %(units)s)",
+                fuel=repr(fuel),
+                unit=repr(unit),
+                units=", ".join(catalogue[fuel]),
+            )
         )
     name = f"ev.lhv.{fuel}.{_FACTOR_SUFFIX[unit]}"
     factor = trace.value(name, year)

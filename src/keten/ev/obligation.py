@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from keten.core.errors import RuleError, UnknownValueError
+from keten.core.errors import KetenError, RuleError, UnknownValueError
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import ZERO, div, mul, percent, round_half_up, tidy
 from keten.core.trace import Trace
@@ -33,12 +34,15 @@ class Obligation:
     rows: dict[str, int | None]  # OBLIGATION_ROWS → whole EREs; None where the set says unknown
     trace: Trace = field(repr=False, compare=False)
     unknown: dict[str, str] = field(default_factory=dict)  # row → why (the set's note)
+    #: row → why, as a translatable message (``unknown`` holds its text as first rendered)
+    reasons: dict[str, str | Msg] = field(default_factory=dict, repr=False, compare=False)
 
     def row(self, name: str) -> int:
         """The EREs of ``name``; refuses a row the parameter set marks unknown (EV-10)."""
         value = self.rows[name]
         if value is None:
-            raise RuleError(f"{self.supplier} {self.sector} {self.year}: {self.unknown[name]}")
+            why = self.reasons.get(name, self.unknown[name])
+            raise RuleError(_unknown_row(self.supplier, self.sector, self.year, why))
         return value
 
     def to_dict(self) -> dict[str, object]:
@@ -51,18 +55,53 @@ class Obligation:
         }
 
 
+def _unknown_row(supplier: str, sector: str, year: int, why: str | Msg) -> Msg:
+    return msg(
+        "%(supplier)s %(sector)s %(year)s: %(reason)s",
+        supplier=supplier,
+        sector=sector,
+        year=year,
+        reason=why,
+    )
+
+
+def _message(exc: KetenError) -> str | Msg:
+    """The message of ``exc``, still translatable when it was raised with one."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], Msg):
+        return exc.args[0]
+    return str(exc)
+
+
 def check_sector(params: ParameterSet, sector: str, year: int) -> None:
     """Refuse a sector that is unknown, or that the parameter set has no table for in ``year``."""
     if sector not in SECTORS:
-        raise RuleError(f"unknown sector {sector!r} (known: {', '.join(SECTORS)})")
+        raise RuleError(
+            msg(
+                "unknown sector %(sector)s (known: %(sectors)s)",
+                sector=repr(sector),
+                sectors=", ".join(SECTORS),
+            )
+        )
     name = f"ev.{sector}.total"
     if name not in params:
-        raise RuleError(f"sector {sector!r} has no obligation in parameter set '{params.name}'")
+        raise RuleError(
+            msg(
+                "sector %(sector)s has no obligation in parameter set '%(set)s'",
+                sector=repr(sector),
+                set=params.name,
+            )
+        )
     table = params.parameter(name)
     if not table.covers(year):
         raise RuleError(
-            f"parameter {name} has no value for {year} in set '{params.name}' "
-            f"(covered: {table.coverage()})"
+            msg(
+                "parameter %(name)s has no value for %(year)s in set '%(set)s' "
+                "(covered: %(covered)s)",
+                name=name,
+                year=year,
+                set=params.name,
+                covered=table.coverage(),
+            )
         )
 
 
@@ -85,6 +124,7 @@ def obligation_for_base(
     grams = trace.value("ev.grams_per_unit", year)
     rows: dict[str, int | None] = {}
     unknown: dict[str, str] = {}
+    reasons: dict[str, str | Msg] = {}
     for row in OBLIGATION_ROWS:
         name = f"ev.{sector}.{row}"
         if name not in params:
@@ -98,6 +138,7 @@ def obligation_for_base(
         except UnknownValueError as exc:
             rows[row] = None
             unknown[row] = str(exc)
+            reasons[row] = _message(exc)
             trace.step(f"{sector} {row}", "value unknown in this parameter set", "unknown", "EV-10")
             continue
         exact = div(mul(base_mj, comparator, percent(pct)), grams)
@@ -110,8 +151,8 @@ def obligation_for_base(
             "EV-01, EV-03",
         )
     if rows["total"] is None:
-        raise RuleError(f"{supplier} {sector} {year}: {unknown['total']}")
-    return Obligation(supplier, sector, year, base_mj, rows, trace, unknown)
+        raise RuleError(_unknown_row(supplier, sector, year, reasons["total"]))
+    return Obligation(supplier, sector, year, base_mj, rows, trace, unknown, reasons)
 
 
 def obligations(

@@ -16,12 +16,14 @@ files of millions of rows; a test checks that both agree on random input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 import polars as pl
 
 from keten.core.errors import ParameterError, RuleError
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import NUMBER_PATTERN, div, mul, percent, round_down
 from keten.core.trace import Trace
@@ -76,9 +78,21 @@ class BookingUnits:
 def check_booking_type(params: ParameterSet, sector: str, category: str, year: int) -> None:
     check_sector(params, sector, year)
     if category not in CATEGORIES:
-        raise RuleError(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")
+        raise RuleError(
+            msg(
+                "unknown category %(category)s (known: %(categories)s)",
+                category=repr(category),
+                categories=", ".join(CATEGORIES),
+            )
+        )
     if (sector, category) in NOT_BOOKABLE:
-        raise RuleError(f"category {category!r} cannot be booked in sector {sector!r} (EV-08)")
+        raise RuleError(
+            msg(
+                "category %(category)s cannot be booked in sector %(sector)s (EV-08)",
+                category=repr(category),
+                sector=repr(sector),
+            )
+        )
 
 
 def units_for_booking(booking: Booking, year: int, trace: Trace) -> BookingUnits:
@@ -86,13 +100,21 @@ def units_for_booking(booking: Booking, year: int, trace: Trace) -> BookingUnits
     b = booking
     check_booking_type(trace.params, b.sector, b.category, year)
     if b.quantity <= 0:
-        raise RuleError(f"quantity must be positive, got {b.quantity}")
+        raise RuleError(msg("quantity must be positive, got %(quantity)s", quantity=b.quantity))
     if b.quantity >= MAX_QUANTITY:
-        raise RuleError(f"quantity {b.quantity} is implausibly large (limit {MAX_QUANTITY})")
+        raise RuleError(
+            msg(
+                "quantity %(quantity)s is implausibly large (limit %(max_quantity)s)",
+                quantity=b.quantity,
+                max_quantity=MAX_QUANTITY,
+            )
+        )
     grams = trace.value("ev.grams_per_unit", year)
     if b.fuel == ELECTRICITY_FUEL:
         if b.ghg_intensity is not None:
-            raise RuleError("electricity takes no ghg_intensity: the grid renewable share applies")
+            raise RuleError(
+                msg("electricity takes no ghg_intensity: the grid renewable share applies")
+            )
         mj = energy_mj(b.fuel, b.quantity, b.unit, year, trace)
         share = trace.value("ev.grid_renewable_share", year)
         comparator = trace.value("ev.electricity_comparator", year)
@@ -100,20 +122,38 @@ def units_for_booking(booking: Booking, year: int, trace: Trace) -> BookingUnits
         formula = f"{mj} MJ × {share}% × {comparator} g/MJ / {grams} g/ERE = {exact}"
     else:
         if b.ghg_intensity is None:
-            raise RuleError(f"fuel {b.fuel!r} needs a ghg_intensity (gCO2e/MJ)")
+            raise RuleError(
+                msg("fuel %(fuel)s needs a ghg_intensity (gCO2e/MJ)", fuel=repr(b.fuel))
+            )
         comparator = trace.value("ev.fossil_comparator", year)
         ci = b.ghg_intensity
         if ci >= comparator:
             raise RuleError(
-                f"ghg_intensity {ci} is at or above the fossil comparator {comparator} g/MJ: "
-                "no reduction"
+                msg(
+                    "ghg_intensity %(ghg_intensity)s is at or above the fossil comparator "
+                    "%(comparator)s g/MJ: no reduction",
+                    ghg_intensity=ci,
+                    comparator=comparator,
+                )
             )
         if ci < MIN_INTENSITY:
-            raise RuleError(f"ghg_intensity {ci} is implausibly low (limit {MIN_INTENSITY})")
+            raise RuleError(
+                msg(
+                    "ghg_intensity %(ghg_intensity)s is implausibly low (limit %(min_ci)s)",
+                    ghg_intensity=ci,
+                    min_ci=MIN_INTENSITY,
+                )
+            )
         if b.category == "rfnbo":
             limit = trace.value("ev.rfnbo_max_intensity", year)
             if ci > limit:
-                raise RuleError(f"an RFNBO may not exceed {limit} gCO2e/MJ; got {ci}")
+                raise RuleError(
+                    msg(
+                        "an RFNBO may not exceed %(rfnbo_max)s gCO2e/MJ; got %(ghg_intensity)s",
+                        rfnbo_max=limit,
+                        ghg_intensity=ci,
+                    )
+                )
         mj = energy_mj(b.fuel, b.quantity, b.unit, year, trace)
         exact = div(mul(mj, comparator - ci), grams)
         formula = f"{mj} MJ × ({comparator} − {ci}) g/MJ / {grams} g/ERE = {exact}"
@@ -130,44 +170,67 @@ BOOKING_COLUMNS = ("holder", "sector", "category", "fuel", "quantity", "unit", "
 _SUFFIX = {"l": "per_l", "kg": "per_kg", "Nm3": "per_nm3"}
 
 #: Row checks of the vectorised path, in order of priority: (code, field, message template).
-#: The template is filled with the offending row's values (and ``set``); code 0 means valid.
-ROW_CHECKS: tuple[tuple[int, str, str], ...] = (
-    (1, "holder", "is empty or starts with a space"),
+#: The template is filled with the offending row's values (``row_message``: text values quoted
+#: as ``repr`` where the template says so, the set's name, the year and the lists of valid
+#: values); code 0 means valid. Check 6 has no template of its own: its message is the parameter
+#: set's error for ``ev.grid_renewable_share``.
+ROW_CHECKS: tuple[tuple[int, str, Msg | None], ...] = (
+    (1, "holder", msg("is empty or starts with a space")),
     (
         2,
         "sector",
-        "sector {sector!r}: no value of ev.{sector}.total for {year} in set '{set}' "
-        "(sectors with one: {sectors})",
+        msg(
+            "sector %(sector)s: no value of %(parameter)s for %(year)s in set '%(set)s' "
+            "(sectors with one: %(sectors)s)"
+        ),
     ),
-    (3, "category", "unknown category {category!r} (known: {categories})"),
-    (4, "category", "category {category!r} cannot be booked in sector {sector!r} (EV-08)"),
-    (5, "fuel", "unknown fuel {fuel!r} (known: {fuels})"),
-    (6, "fuel", "{grid_share_error}"),
-    (7, "unit", "fuel {fuel!r} cannot be given in {unit!r}"),
-    (8, "quantity", "not a number with at most 6 decimals: {quantity!r}"),
-    (9, "quantity", "quantity must be positive, got {quantity}"),
-    (10, "quantity", "quantity {quantity} is implausibly large (limit {max_quantity})"),
-    (11, "ghg_intensity", "electricity takes no ghg_intensity: the grid renewable share applies"),
-    (12, "ghg_intensity", "fuel {fuel!r} needs a ghg_intensity (gCO2e/MJ)"),
-    (13, "ghg_intensity", "not a number with at most 6 decimals: {ghg_intensity!r}"),
+    (3, "category", msg("unknown category %(category)s (known: %(categories)s)")),
+    (4, "category", msg("category %(category)s cannot be booked in sector %(sector)s (EV-08)")),
+    (5, "fuel", msg("unknown fuel %(fuel)s (known: %(fuels)s)")),
+    (6, "fuel", None),
+    (7, "unit", msg("fuel %(fuel)s cannot be given in %(unit)s")),
+    (8, "quantity", msg("not a number with at most 6 decimals: %(text)s")),
+    (9, "quantity", msg("quantity must be positive, got %(quantity)s")),
+    (10, "quantity", msg("quantity %(quantity)s is implausibly large (limit %(max_quantity)s)")),
+    (
+        11,
+        "ghg_intensity",
+        msg("electricity takes no ghg_intensity: the grid renewable share applies"),
+    ),
+    (12, "ghg_intensity", msg("fuel %(fuel)s needs a ghg_intensity (gCO2e/MJ)")),
+    (13, "ghg_intensity", msg("not a number with at most 6 decimals: %(text)s")),
     (
         14,
         "ghg_intensity",
-        "ghg_intensity {ghg_intensity} is at or above the fossil comparator {comparator} g/MJ: "
-        "no reduction",
+        msg(
+            "ghg_intensity %(ghg_intensity)s is at or above the fossil comparator "
+            "%(comparator)s g/MJ: no reduction"
+        ),
     ),
-    (15, "ghg_intensity", "ghg_intensity {ghg_intensity} is implausibly low (limit {min_ci})"),
-    (16, "ghg_intensity", "an RFNBO may not exceed {rfnbo_max} gCO2e/MJ; got {ghg_intensity}"),
+    (
+        15,
+        "ghg_intensity",
+        msg("ghg_intensity %(ghg_intensity)s is implausibly low (limit %(min_ci)s)"),
+    ),
+    (
+        16,
+        "ghg_intensity",
+        msg("an RFNBO may not exceed %(rfnbo_max)s gCO2e/MJ; got %(ghg_intensity)s"),
+    ),
 )
 
 
-def _grid_share_error(params: ParameterSet, year: int) -> str | None:
+def _grid_share_error(params: ParameterSet, year: int) -> Msg | str | None:
+    """Why the set has no grid renewable share for ``year`` (``None``: it has one)."""
     try:
         params.get("ev.grid_renewable_share", year)
     except ParameterError as exc:
-        return str(exc)
+        reason = exc.args[0] if len(exc.args) == 1 else None
+        return reason if isinstance(reason, Msg) else str(exc)
     return None
 
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 _UNITS = ("l", "kg", "Nm3", "MJ", "GJ", "kWh")
 
@@ -437,25 +500,38 @@ def row_codes(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFr
     return _staged(frame, params, year).with_columns(_code=code).drop(_STAGED)
 
 
-def row_error(row: dict[str, object], params: ParameterSet, year: int) -> tuple[str, str]:
-    """(field, message) for a row whose ``_code`` is not 0."""
+def row_message(row: dict[str, object], params: ParameterSet, year: int) -> tuple[str, Msg | str]:
+    """(field, translatable message) for a row whose ``_code`` is not 0."""
     number = int(str(row["_code"]))
     _, field, template = ROW_CHECKS[number - 1]
+    if template is None:  # check 6: the set has no grid renewable share for the year
+        return field, _grid_share_error(params, year) or ""
     values = {k: ("" if v is None else v) for k, v in row.items()}
-    context = {
-        **values,
+    context: dict[str, object] = {
+        **{k: repr(values.get(k, "")) for k in ("sector", "category", "fuel", "unit")},
+        "quantity": values.get("quantity", ""),
+        "ghg_intensity": values.get("ghg_intensity", ""),
+        "text": repr(values.get(field, "")),
+        "parameter": f"ev.{values.get('sector', '')}.total",
         "set": params.name,
-        "sectors": ", ".join(sectors_in(params, year)) or "none",
+        "sectors": ", ".join(sectors_in(params, year)) or msg("none"),
         "year": year,
         "categories": ", ".join(CATEGORIES),
         "fuels": ", ".join(sorted(fuel_catalogue(params))),
-        "grid_share_error": _grid_share_error(params, year) or "",
         "max_quantity": MAX_QUANTITY,
         "min_ci": MIN_INTENSITY,
         "comparator": params.get("ev.fossil_comparator", year).value,
         "rfnbo_max": params.get("ev.rfnbo_max_intensity", year).value,
     }
-    return field, template.format(**context)
+    names = _PLACEHOLDER.findall(template.template)
+    return field, msg(template.template, **{k: context[k] for k in names})
+
+
+def row_error(row: dict[str, object], params: ParameterSet, year: int) -> tuple[str, str]:
+    """(field, message) for a row whose ``_code`` is not 0, as text in the current language
+    (English unless a translator is set, see ``keten.core.messages``)."""
+    field, message = row_message(row, params, year)
+    return field, str(message)
 
 
 def units_frame(frame: pl.LazyFrame, params: ParameterSet, year: int) -> pl.LazyFrame:

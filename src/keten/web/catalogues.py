@@ -13,8 +13,9 @@ area ``<area>``; everything else (``templates/*.html``, ``ui.py``, ``app.py``, `
 dropped, existing translations are kept.
 
 The area ``messages`` holds the error messages of the register services: the templates of the
-``msg(...)`` calls (``keten.core.messages``) in ``keten/registry``, ``keten/ledger`` and
-``keten/core/errors.py``. Pages show them translated; the JSON APIs and the CLI stay English.
+``msg(...)`` calls (``keten.core.messages``) in ``keten/registry``, ``keten/ledger``, the Energie
+Vervoer rules engine ``keten/ev``, ``keten/core/errors.py`` and ``keten/core/params.py``. Pages
+show them translated; the JSON APIs and the CLI stay English.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ CORE_MODULES = (
 )
 PACKAGE = ROOT.parent  # src/keten
 MESSAGES_AREA = "messages"
-MESSAGE_DIRS = ("registry", "ledger")
-MESSAGE_MODULES = ("core/errors.py",)
+MESSAGE_DIRS = ("registry", "ledger", "ev")
+MESSAGE_MODULES = ("core/errors.py", "core/params.py")
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
 

@@ -297,10 +297,13 @@ class BookingView:
     unit_name: str = ""
     trace: TraceView | None = None
     refused: str = ""
+    #: The form field the refusal is about (chosen on its English text, see ``_booking_field``).
+    refused_field: str = "_form"
 
 
 def _booking_field(message: str) -> str:
-    """The form field an engine refusal of a booking is about."""
+    """The form field an engine refusal of a booking is about, from its *English* text
+    (``exc.english()``: the shown text may be Dutch)."""
     for key, name in (
         ("ghg_intensity", "ghg_intensity"),
         ("RFNBO", "ghg_intensity"),
@@ -355,7 +358,11 @@ def booking_per_scenario(booking: Booking, year: int, scenario: str) -> BookingV
     try:
         result = units_for_booking(booking, year, trace)
     except KetenError as exc:
-        return BookingView(scenario, refused=str(exc).splitlines()[0])
+        return BookingView(
+            scenario,
+            refused=str(exc).splitlines()[0],
+            refused_field=_booking_field(exc.english()),
+        )
     return BookingView(scenario, result.units, result.unit_name, trace_view(trace))
 
 
@@ -450,7 +457,7 @@ async def booking_calculator(request: Request) -> HTMLResponse:
         if all(r.refused for r in results) and len(refusals) == 1:
             # every set refuses it for the same reason: it is the input, not a set's gap
             message = refusals.pop()
-            c.errors[_booking_field(message)] = message
+            c.errors[results[0].refused_field] = message
     if c.errors:
         return ui.render(
             request,
