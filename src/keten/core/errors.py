@@ -13,10 +13,15 @@ from keten.core.messages import Msg, english, msg, render
 class KetenError(Exception):
     """Base class for all errors keten raises on purpose."""
 
-    def __str__(self) -> str:
+    @property
+    def translatable(self) -> str | Msg:
+        """The message as raised: a :class:`Msg` (still translatable), else its text."""
         if len(self.args) == 1 and isinstance(self.args[0], Msg):
-            return self.args[0].render()
+            return self.args[0]
         return super().__str__()
+
+    def __str__(self) -> str:
+        return render(self.translatable)
 
     def english(self) -> str:
         """The message in English, whatever the current language (for code that looks at the

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from keten.core.errors import KetenError, RuleError, UnknownValueError
+from keten.core.errors import RuleError, UnknownValueError
 from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import ZERO, div, mul, percent, round_half_up, tidy
@@ -63,13 +63,6 @@ def _unknown_row(supplier: str, sector: str, year: int, why: str | Msg) -> Msg:
         year=year,
         reason=why,
     )
-
-
-def _message(exc: KetenError) -> str | Msg:
-    """The message of ``exc``, still translatable when it was raised with one."""
-    if len(exc.args) == 1 and isinstance(exc.args[0], Msg):
-        return exc.args[0]
-    return str(exc)
 
 
 def check_sector(params: ParameterSet, sector: str, year: int) -> None:
@@ -138,7 +131,7 @@ def obligation_for_base(
         except UnknownValueError as exc:
             rows[row] = None
             unknown[row] = str(exc)
-            reasons[row] = _message(exc)
+            reasons[row] = exc.translatable
             trace.step(f"{sector} {row}", "value unknown in this parameter set", "unknown", "EV-10")
             continue
         exact = div(mul(base_mj, comparator, percent(pct)), grams)

@@ -593,43 +593,18 @@ class PactStore:
 
     def owned(self, owner: str) -> list[dict[str, Any]]:
         """``owner``'s footprints with the customers each is shared with (for the CLI)."""
-        with self.sessions() as s:
-            o = self._org(s, owner, "owner")
-            rows = s.execute(
-                select(PactFootprint)
-                .where(PactFootprint.owner_id == o.id)
-                .order_by(PactFootprint.seq)
-            ).scalars()
-            out = []
-            for r in rows:
-                customers = s.execute(
-                    select(PactOrg.name)
-                    .join(PactShare, PactShare.org_id == PactOrg.id)
-                    .where(PactShare.footprint_seq == r.seq)
-                    .order_by(PactOrg.name)
-                ).scalars()
-                fp = json.loads(r.document)
-                out.append(
-                    {
-                        "id": r.pf_id,
-                        "product": fp["productNameCompany"],
-                        "status": r.status,
-                        "shared_with": ";".join(customers),
-                    }
-                )
-            return out
+        return [
+            {
+                "id": f.pf_id,
+                "product": f.document["productNameCompany"],
+                "status": f.status,
+                "shared_with": ";".join(f.shared_with),
+            }
+            for f in self.footprints_of(owner)
+        ]
 
     def _stored(self, s: Session, row: PactFootprint, owner: str, shares: bool) -> StoredFootprint:
-        customers: tuple[str, ...] = ()
-        if shares:
-            customers = tuple(
-                s.execute(
-                    select(PactOrg.name)
-                    .join(PactShare, PactShare.org_id == PactOrg.id)
-                    .where(PactShare.footprint_seq == row.seq)
-                    .order_by(PactOrg.name)
-                ).scalars()
-            )
+        customers = self._shared_names(s, row.seq) if shares else ()
         fp = json.loads(row.document)
         v = validity(fp)
         return StoredFootprint(row.pf_id, owner, row.status, fp, v.start, v.end, customers)
@@ -773,6 +748,7 @@ class PactStore:
             return Correction("added", fp["id"], self._shared_names(s, new.seq))
 
     def _shared_names(self, s: Session, seq: int) -> tuple[str, ...]:
+        """Names of the organisations a footprint is shared with, in name order."""
         return tuple(
             s.execute(
                 select(PactOrg.name)

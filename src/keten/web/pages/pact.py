@@ -108,12 +108,13 @@ def pact_store(request: Request) -> PactStore:
     return PactStore(reg.ledger.sessions, clock=reg.clock)
 
 
-def member_org(store: PactStore, actor: Actor) -> str:
-    """The person's organisation; 403 when they are not a member of one."""
+def member(request: Request, actor: Actor) -> tuple[PactStore, str]:
+    """The PACT store and the person's organisation; 403 when they are not a member of one."""
+    store = pact_store(request)
     org = store.member_org(actor.user_id)
     if org is None:
         raise AuthError(_("%(user)s is not a member of a PACT organisation.", user=actor.username))
-    return org
+    return store, org
 
 
 def not_found() -> NotFound:
@@ -175,14 +176,13 @@ def overview(
 
 @router.get(BASE, response_class=HTMLResponse)
 def pact_home(request: Request, actor: Partner) -> HTMLResponse:
-    store = pact_store(request)
-    return overview(request, store, member_org(store, actor))
+    store, org = member(request, actor)
+    return overview(request, store, org)
 
 
 @router.post(f"{BASE}/upload", response_class=HTMLResponse)
 async def pact_upload(request: Request, actor: Partner) -> Response:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     form = await request.form()
     item = form.get("file")
     error = None
@@ -269,8 +269,7 @@ def entry_page(
 
 @router.get(f"{BASE}/new", response_class=HTMLResponse)
 def pact_new(request: Request, actor: Partner) -> HTMLResponse:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     return entry_page(request, org, entry_values(store, org))
 
 
@@ -367,8 +366,7 @@ def read_entry(form: FormData) -> tuple[EntryForm, PcfEntry | None, str]:
 
 @router.post(f"{BASE}/new", response_class=HTMLResponse)
 async def pact_create(request: Request, actor: Partner) -> Response:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     f, entry, company_id = read_entry(await request.form())
     fp: dict[str, Any] | None = None
     action = ""
@@ -431,8 +429,7 @@ def detail_page(
 
 @router.get(BASE + "/fp/{pf_id}", response_class=HTMLResponse)
 def pact_footprint(request: Request, pf_id: str, actor: Partner) -> HTMLResponse:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     return detail_page(request, store, org, own(store, org, pf_id))
 
 
@@ -443,8 +440,7 @@ def pact_share(
     actor: Partner,
     customer: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     fp = own(store, org, pf_id)
     error = None
     if not customer.strip():
@@ -479,8 +475,7 @@ def pact_unshare(
     actor: Partner,
     customer: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     fp = own(store, org, pf_id)
     if customer not in fp.shared_with:
         return detail_page(
@@ -504,8 +499,7 @@ def pact_deprecate(
     actor: Partner,
     comment: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     fp = own(store, org, pf_id)
     try:
         changed = store.deprecate(org, fp.pf_id, comment)
@@ -599,8 +593,7 @@ def correction_page(
 
 @router.get(BASE + "/fp/{pf_id}/correct", response_class=HTMLResponse)
 def pact_correct_form(request: Request, pf_id: str, actor: Partner) -> HTMLResponse:
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     fp = active_original(store, org, pf_id)
     return correction_page(request, org, fp, correction_values(fp.document))
 
@@ -610,8 +603,7 @@ async def pact_correct(request: Request, pf_id: str, actor: Partner) -> Response
     """Store a corrected version of an own Active footprint: a new footprint with
     ``precedingPfIds = [original]``, shared with the original's customers; the original becomes
     Deprecated (FP-43, FP-44)."""
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     original = own(store, org, pf_id)
     form = await request.form()
     f, entry, company_id = read_entry(form)
@@ -651,8 +643,8 @@ async def pact_correct(request: Request, pf_id: str, actor: Partner) -> Response
 @router.get(BASE + "/fp/{pf_id}/export.json")
 def pact_export(request: Request, pf_id: str, actor: Partner) -> Response:
     """The PACT document of a footprint the organisation owns or received."""
-    store = pact_store(request)
-    fp = visible(store, member_org(store, actor), pf_id)
+    store, org = member(request, actor)
+    fp = visible(store, org, pf_id)
     text = json.dumps(fp.document, indent=2, ensure_ascii=False) + "\n"
     return Response(
         text,
@@ -669,8 +661,7 @@ def pact_received(
     request: Request, pf_id: str, actor: Partner, quantity: str | None = None
 ) -> HTMLResponse:
     """A footprint shared with the organisation and its part in a scope 3.1 calculation."""
-    store = pact_store(request)
-    org = member_org(store, actor)
+    store, org = member(request, actor)
     fp = visible(store, org, pf_id)
     if fp.owner == org:
         raise not_found()  # own footprints are on /fp/{id}
