@@ -12,10 +12,13 @@ area ``<area>``; everything else (``templates/*.html``, ``ui.py``, ``app.py``, `
 (Dutch with an empty translation to fill in, English identical to the id), ids no longer used are
 dropped, existing translations are kept.
 
-The area ``messages`` holds the error messages of the register services: the templates of the
-``msg(...)`` calls (``keten.core.messages``) in ``keten/registry``, ``keten/ledger``, the Energie
-Vervoer rules engine ``keten/ev``, ``keten/core/errors.py`` and ``keten/core/params.py``. Pages
-show them translated; the JSON APIs and the CLI stay English.
+The areas ``messages*`` hold error messages of the services and rules engines: the templates of
+the ``msg(...)`` calls (``keten.core.messages``). ``messages``: the register (``keten/registry``,
+``keten/ledger``), the Energie Vervoer rules engine ``keten/ev``, ``keten/core/errors.py``,
+``keten/core/params.py`` and the shared CSV reader ``keten/io/csvfile.py``;
+``messages_<domain>``: a domain's engine ``keten/<domain>`` and its file reader
+``keten/io/<domain>_files.py``. Pages show them translated; the JSON APIs and the CLI stay
+English.
 """
 
 from __future__ import annotations
@@ -44,8 +47,17 @@ CORE_MODULES = (
 )
 PACKAGE = ROOT.parent  # src/keten
 MESSAGES_AREA = "messages"
-MESSAGE_DIRS = ("registry", "ledger", "ev")
-MESSAGE_MODULES = ("core/errors.py", "core/params.py")
+#: area → (folders, modules) under src/keten whose ``msg(...)`` templates it holds.
+MESSAGE_AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    MESSAGES_AREA: (
+        ("registry", "ledger", "ev"),
+        ("core/errors.py", "core/params.py", "io/csvfile.py", "io/ev_files.py"),
+    ),
+    **{
+        f"messages_{domain}": ((domain,), (f"io/{domain}_files.py",))
+        for domain in ("nitrogen", "mki", "footprint", "vehicles")
+    },
+}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
 
 
@@ -70,18 +82,21 @@ def sources() -> list[Path]:
     return files
 
 
-def message_sources() -> list[Path]:
-    """The service modules whose ``msg(...)`` templates form the area ``messages``."""
-    files = [PACKAGE / m for m in MESSAGE_MODULES]
-    for folder in MESSAGE_DIRS:
-        files += sorted((PACKAGE / folder).rglob("*.py"))
-    return files
+def message_sources() -> list[tuple[str, Path]]:
+    """(area, module) for every module whose ``msg(...)`` templates form a ``messages*`` area."""
+    out: list[tuple[str, Path]] = []
+    for area, (folders, modules) in MESSAGE_AREAS.items():
+        files = [PACKAGE / m for m in modules]
+        for folder in folders:
+            files += sorted((PACKAGE / folder).rglob("*.py"))
+        out += [(area, f) for f in files if f.exists()]
+    return out
 
 
 def extract() -> dict[str, dict[str, list[str]]]:
     """area → message id → places (``file:line``) where it is used."""
     out: dict[str, dict[str, list[str]]] = defaultdict(dict)
-    for path in message_sources():
+    for area, path in message_sources():
         for line, message, _comments, _context in extract_from_file(
             "python", str(path), keywords={"msg": None}
         ):
@@ -89,7 +104,7 @@ def extract() -> dict[str, dict[str, list[str]]]:
             for mid in ids:
                 if mid:
                     place = f"{path.relative_to(PACKAGE.parent).as_posix()}:{line}"
-                    out[MESSAGES_AREA].setdefault(mid, []).append(place)
+                    out[area].setdefault(mid, []).append(place)
     for path in sources():
         method = "jinja2.ext:babel_extract" if path.suffix == ".html" else "python"
         options = JINJA_OPTIONS if path.suffix == ".html" else {}
