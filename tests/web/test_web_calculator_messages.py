@@ -259,6 +259,106 @@ def test_file_row_errors_are_translatable_and_english_by_default() -> None:
             assert row_error(row, params, 2026) == (field, nl)
 
 
+# ----------------------------------------------------------------------------- files
+
+#: A deliveries file refused by the shared CSV reader (keten.io.csvfile) or by the page's row
+#: checks: (file text, Dutch line, English line). The place ("rij 1, veld 'fuel'") is
+#: translated with the reason; file names, values and column names stay as typed.
+BAD_FILES = [
+    (
+        "supplier,sector,fuel\nA,land,diesel\n",
+        "mine.csv: kopregel: ontbrekende kolom(men) quantity, unit "
+        "(verwacht supplier,sector,fuel,quantity,unit)",
+        "mine.csv: header: missing column(s) quantity, unit "
+        "(expected supplier,sector,fuel,quantity,unit)",
+    ),
+    (
+        "supplier,sector,fuel,quantity,unit,extra,extra\nA,land,diesel,5,l,1,2\n",
+        "mine.csv: kopregel: onbekende kolom(men) extra, extra; dubbele kolom(men) extra "
+        "(verwacht supplier,sector,fuel,quantity,unit)",
+        "mine.csv: header: unknown column(s) extra, extra; duplicate column(s) extra "
+        "(expected supplier,sector,fuel,quantity,unit)",
+    ),
+    (
+        "supplier,sector,fuel,quantity,unit\nA,land,kerosine,5,l\n",
+        "mine.csv, rij 1, veld 'fuel': onbekende brandstof 'kerosine' (bekend: ",
+        "mine.csv, row 1, field 'fuel': unknown fuel 'kerosine' (known: ",
+    ),
+    (
+        "supplier,sector,fuel,quantity,unit\nA,land,diesel,5,l\nA,land,diesel,1e5,l\n",
+        "mine.csv, rij 2, veld 'quantity': geen getal met hoogstens 6 decimalen: '1e5'",
+        "mine.csv, row 2, field 'quantity': not a number with at most 6 decimals: '1e5'",
+    ),
+    (
+        "supplier,sector,fuel,quantity,unit\nA,rail,diesel,5,l\n",
+        "mine.csv, rij 1, veld 'sector': onbekende sector 'rail' (land, ",
+        "mine.csv, row 1, field 'sector': unknown sector 'rail' (land, ",
+    ),
+    (
+        "supplier,sector,fuel,quantity,unit\nA,land,diesel,5\n",
+        "mine.csv, rij 1: heeft 4 velden, de kopregel heeft er 5",
+        "mine.csv, row 1: has 4 fields, the header has 5",
+    ),
+    (
+        "supplier,sector,fuel,quantity,unit\n\n",
+        "mine.csv: geen leveringen in het bestand",
+        "mine.csv: no deliveries in the file",
+    ),
+]
+
+
+def upload(c: TestClient, text: str) -> tuple[int, str]:
+    data = {"csrf_token": token(c), "year": "2026", "scenario": "bijlage-1"}
+    files = {"deliveries": ("mine.csv", text.encode())}
+    r = c.post("/calculators/obligation", data=data, files=files)
+    return r.status_code, html.unescape(r.text)
+
+
+@pytest.mark.parametrize(("text", "dutch", "english"), BAD_FILES)
+def test_a_bad_deliveries_file_is_refused_in_dutch_then_english(
+    client: TestClient, text: str, dutch: str, english: str
+) -> None:
+    status, page = upload(client, text)
+    assert status == 422
+    assert dutch in error(page, "deliveries") and english not in page
+    assert 'data-scenario="' not in page  # no result
+    switch_to_english(client)
+    status, page = upload(client, text)
+    assert status == 422
+    assert english in error(page, "deliveries") and dutch not in page
+
+
+def test_cli_reads_the_same_bad_file_in_english(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text("supplier,sector,fuel,quantity,unit\nA,land,diesel,5,l\nA,land,diesel,1e5,l\n")
+    result = CliRunner().invoke(
+        keten_cli, ["ev", "obligation", "--year", "2026", "--deliveries", str(path)]
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: {path}, row 2, field 'quantity': not a number with at most 6 decimals: '1e5'"
+    )
+
+
+def test_parse_number_errors_follow_the_language_of_the_context() -> None:
+    from keten.core.quantity import parse_number, to_decimal
+
+    for parse, text, en, nl in (
+        (
+            parse_number,
+            "1e5",
+            "not a number with at most 6 decimals: '1e5'",
+            "geen getal met hoogstens 6 decimalen: '1e5'",
+        ),
+        (to_decimal, "x", "not a number: 'x'", "geen getal: 'x'"),
+    ):
+        with pytest.raises(ValueError) as caught:
+            parse(text)
+        assert str(caught.value) == en
+        with i18n.using("nl"):
+            assert str(caught.value) == nl
+
+
 # ----------------------------------------------------------------------------- catalogue, source
 
 
@@ -278,18 +378,26 @@ def test_every_engine_message_has_a_dutch_translation_with_the_same_placeholders
 
 
 def test_no_rules_engine_error_is_raised_with_an_untranslatable_string() -> None:
-    """Every KetenError the Energie Vervoer engine raises goes through msg(...)."""
+    """Every KetenError the Energie Vervoer engine, its file reader and the shared CSV reader
+    raise goes through msg(...) (and so do parse_number's ValueErrors)."""
     root = Path(i18n.__file__).parent.parent
     raised = re.compile(
         r"(KetenError|RuleError|ParameterError|UnknownValueError|InputError)\(\s*f?[\"']"
         r"|msg\(\s*f[\"']"
     )
     paths = [*sorted((root / "ev").glob("*.py")), root / "core" / "params.py"]
+    paths += [
+        root / "core" / "quantity.py",
+        root / "io" / "csvfile.py",
+        root / "io" / "ev_files.py",
+    ]
     bad = []
     for path in paths:
         # (ParameterFileError, the schema errors of parameter files, stays English)
         text = path.read_text(encoding="utf-8")
         bad += [f"{path.name}: {m.group(0)}" for m in raised.finditer(text)]
+    number = (root / "core" / "quantity.py").read_text(encoding="utf-8")
+    bad += re.findall(r"ValueError\(\s*f?[\"'][^\n]*", number)  # parse_number & co.
     assert bad == []
     assert raised.search('raise RuleError(f"x {y}")') and raised.search("RuleError(\n 'x')")
     assert not raised.search('RuleError(msg("x"))')

@@ -71,7 +71,10 @@ def test_a_bad_file_imports_nothing_and_its_report_is_for_the_uploader_only(site
     assert r.status_code == 422
     # rows 1, 3, …, 49 have negative kWh (25 rows) and row 51 a date outside 2026: 26 rows.
     assert "26 regel(s) van bad.csv zijn onjuist" in r.text
-    assert '<td class="num">1</td><td>kwh</td><td>must be positive</td>' in r.text
+    # The page speaks the visitor's language (Dutch by default); the CSV report stays English.
+    assert '<td class="num">1</td><td>kwh</td><td>moet positief zijn</td>' in r.text
+    assert '<td class="num">3</td><td>kwh</td><td>moet positief zijn</td>' in r.text
+    assert "must be positive" not in r.text
     assert "Alleen u kunt dit rapport downloaden" in r.text
     assert _count(site, Booking) == 0 and _count(site, ChargingSession) == 0
     link = r.text.split('href="/register/bookings/upload/report/')[1].split('"')[0]
@@ -79,6 +82,7 @@ def test_a_bad_file_imports_nothing_and_its_report_is_for_the_uploader_only(site
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     lines = report.text.strip().splitlines()
     assert lines[0] == "row,field,error" and len(lines) == 1 + 26
+    assert lines[1] == "1,kwh,must be positive"
     assert lines[-1] == "51,period_start,is not in 2026"
     assert lena.get(f"/register/bookings/upload/report/{link}").status_code == 404
     assert alice.get(f"/register/bookings/upload/report/{link}").status_code == 404
@@ -91,7 +95,8 @@ def test_a_session_booked_before_is_refused_and_nothing_is_imported(site: Site) 
     ok = lars.post("/register/bookings/upload", {"proof_ref": "A", "year": "2026"}, files=files)
     assert ok.status_code == 303
     again = lars.post("/register/bookings/upload", {"proof_ref": "B", "year": "2026"}, files=files)
-    assert again.status_code == 422 and "session was booked in an earlier file" in again.text
+    assert again.status_code == 422
+    assert "laadsessie is al ingeboekt met een eerder bestand" in again.text
     assert _count(site, Booking) == 1 and _count(site, ChargingSession) == 2
 
 
@@ -136,3 +141,20 @@ def test_a_proof_used_before_is_refused_next_to_its_field_in_dutch(site: Site) -
     assert '<p id="e-proof_ref" class="error">duurzaamheidsbewijs' in again.text
     assert "is al ingeboekt" in again.text
     assert _count(site, Booking) == 1 and _count(site, ChargingSession) == 2
+
+
+def test_refused_rows_follow_the_language_switch(site: Site) -> None:
+    lars = site.browser("lars")
+    bad = HEADER + "EAN1,M1,2026-02-31,2026-02-28,12x,perhaps\n"
+    page = {}
+    for lang in ("nl", "en"):
+        lars.client.cookies.set("keten_lang", lang)
+        page[lang] = lars.post(
+            "/register/bookings/upload",
+            {"proof_ref": "LANG", "year": "2026"},
+            files={"file": ("bad.csv", bad.encode(), "text/csv")},
+        ).text
+    # Row 1: period_start 2026-02-31 is no date (the first check that fails for the row).
+    assert "<td>period_start</td><td>is geen datum JJJJ-MM-DD</td>" in page["nl"]
+    assert "<td>period_start</td><td>is not a date YYYY-MM-DD</td>" in page["en"]
+    assert _count(site, Booking) == 0 and _count(site, ChargingSession) == 0

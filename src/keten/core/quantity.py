@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 
+from keten.core.messages import msg
+
 # Enough precision that no intermediate product of legal quantities is ever rounded:
 # 60 significant digits covers e.g. 10^15 MJ × 94 × 0.0000001 with room to spare.
 LEGAL_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
@@ -24,13 +26,13 @@ def to_decimal(text: str | int | Decimal) -> Decimal:
     """
     if isinstance(text, Decimal):
         if not text.is_finite():
-            raise ValueError(f"not a finite number: {text!r}")
+            raise ValueError(msg("not a finite number: %(text)s", text=repr(text)))
         return text
     if isinstance(text, int):
         return Decimal(text)
     raw = text.strip()
     if not re.fullmatch(r"[+-]?[0-9]+([.,][0-9]+)?", raw, flags=re.ASCII):
-        raise ValueError(f"not a number: {text!r}")
+        raise ValueError(msg("not a number: %(text)s", text=repr(text)))
     return Decimal(raw.replace(",", "."))
 
 
@@ -89,5 +91,11 @@ def parse_number(text: str) -> Decimal:
     """Parse a number from an input file exactly (``NUMBER_PATTERN``); ``ValueError`` otherwise."""
     raw = text.strip()
     if not re.match(NUMBER_PATTERN, raw, flags=re.ASCII):
-        raise ValueError(f"not a number with at most {MAX_DECIMALS} decimals: {text!r}")
+        raise ValueError(
+            msg(
+                "not a number with at most %(decimals)s decimals: %(text)s",
+                decimals=MAX_DECIMALS,
+                text=repr(text),
+            )
+        )
     return Decimal(raw.replace(",", "."))

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from keten.core.errors import InputError
+from keten.core.messages import Msg, msg
 from keten.core.quantity import parse_number
 
 MAX_FIELD = 10_000
@@ -20,20 +21,24 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dict[st
     """
     name = str(path)
     if not path.exists():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     if path.is_dir():
-        raise InputError("is a folder, not a file", file=name)
+        raise InputError(msg("is a folder, not a file"), file=name)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+        raise InputError(msg("not UTF-8 text (byte %(byte)s)", byte=exc.start), file=name) from None
     reader = csv.reader(text.splitlines())
     try:
         header = next(reader)
     except StopIteration:
-        raise InputError(f"empty file; expected header {','.join(columns)}", file=name) from None
+        raise InputError(
+            msg("empty file; expected header %(header)s", header=",".join(columns)), file=name
+        ) from None
     except csv.Error as exc:
-        raise InputError(f"malformed CSV header: {exc}", file=name) from None
+        raise InputError(
+            msg("malformed CSV header: %(error)s", error=str(exc)), file=name
+        ) from None
     header = [h.strip() for h in header]
     check_header(name, header, columns)
     row_no = 0
@@ -44,14 +49,22 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dict[st
             row_no += 1
             if len(raw) != len(header):
                 raise InputError(
-                    f"has {len(raw)} fields, the header has {len(header)}", file=name, row=row_no
+                    msg(
+                        "has %(fields)s fields, the header has %(columns)s",
+                        fields=len(raw),
+                        columns=len(header),
+                    ),
+                    file=name,
+                    row=row_no,
                 )
             for col, cell in zip(header, raw, strict=True):
                 if len(cell) > MAX_FIELD:
-                    raise InputError("value too long", file=name, row=row_no, field=col)
+                    raise InputError(msg("value too long"), file=name, row=row_no, field=col)
             yield row_no, {col: cell.strip() for col, cell in zip(header, raw, strict=True)}
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", file=name, row=row_no + 1) from None
+        raise InputError(
+            msg("malformed CSV: %(error)s", error=str(exc)), file=name, row=row_no + 1
+        ) from None
 
 
 def check_header(name: str, header: Sequence[str], columns: Sequence[str]) -> None:
@@ -59,22 +72,30 @@ def check_header(name: str, header: Sequence[str], columns: Sequence[str]) -> No
     unknown = [c for c in header if c not in columns]
     dupes = sorted({c for c in header if list(header).count(c) > 1})
     if missing or unknown or dupes:
-        parts = []
+        parts: list[Msg] = []
         if missing:
-            parts.append(f"missing column(s) {', '.join(missing)}")
+            parts.append(msg("missing column(s) %(columns)s", columns=", ".join(missing)))
         if unknown:
-            parts.append(f"unknown column(s) {', '.join(unknown)}")
+            parts.append(msg("unknown column(s) %(columns)s", columns=", ".join(unknown)))
         if dupes:
-            parts.append(f"duplicate column(s) {', '.join(dupes)}")
+            parts.append(msg("duplicate column(s) %(columns)s", columns=", ".join(dupes)))
+        # The pieces are whole sentences of the catalogue; the joining template has no words.
+        joined = Msg("; ".join(f"%(p{i})s" for i in range(len(parts))), _items(parts))
         raise InputError(
-            f"header: {'; '.join(parts)} (expected {','.join(columns)})", file=name, row=None
+            msg(
+                "header: %(problems)s (expected %(header)s)",
+                problems=joined,
+                header=",".join(columns),
+            ),
+            file=name,
+            row=None,
         )
 
 
 def cell_required(value: str, file: str, row: int, field: str) -> str:
     """The cell, refused when empty."""
     if not value:
-        raise InputError("is empty", file=file, row=row, field=field)
+        raise InputError(msg("is empty"), file=file, row=row, field=field)
     return value
 
 
@@ -83,16 +104,30 @@ def cell_number(value: str, file: str, row: int, field: str) -> Decimal:
     try:
         return parse_number(cell_required(value, file, row, field))
     except ValueError as exc:
-        raise InputError(str(exc), file=file, row=row, field=field) from None
+        raise InputError(_message(exc), file=file, row=row, field=field) from None
 
 
 def cell_choice(value: str, options: Sequence[str], file: str, row: int, field: str) -> str:
     """The cell, refused unless it is one of ``options``."""
     if value not in options:
         raise InputError(
-            f"unknown value {value!r} (expected one of {', '.join(options)})",
+            msg(
+                "unknown value %(value)s (expected one of %(options)s)",
+                value=repr(value),
+                options=", ".join(options),
+            ),
             file=file,
             row=row,
             field=field,
         )
     return value
+
+
+def _items(parts: Sequence[Msg]) -> tuple[tuple[str, object], ...]:
+    return tuple((f"p{i}", p) for i, p in enumerate(parts))
+
+
+def _message(exc: Exception) -> str | Msg:
+    """The message of a ``ValueError`` as raised: a ``Msg`` stays translatable."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, Msg) else str(exc)

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import MAX_DECIMALS
 from keten.ev.energy import fuel_catalogue
@@ -28,7 +29,7 @@ from keten.ev.model import (
     UnitType,
 )
 from keten.ev.obligation import check_sector
-from keten.ev.units import BOOKING_COLUMNS, row_codes, row_error, units_frame
+from keten.ev.units import BOOKING_COLUMNS, row_codes, row_error, row_message, units_frame
 from keten.io.csvfile import cell_choice, cell_number, cell_required, check_header, read_rows
 
 DELIVERY_COLUMNS = ("supplier", "sector", "fuel", "quantity", "unit")
@@ -46,11 +47,15 @@ def read_deliveries(path: Path, params: ParameterSet, year: int) -> list[Deliver
         try:
             check_sector(params, sector, year)
         except KetenError as exc:
-            raise InputError(str(exc), file=name, row=row, field="sector") from None
+            raise InputError(exc.translatable, file=name, row=row, field="sector") from None
         fuel = cell_required(r["fuel"], name, row, "fuel")
         if fuel not in catalogue:
             raise InputError(
-                f"unknown fuel {fuel!r} (known: {', '.join(sorted(catalogue))})",
+                msg(
+                    "unknown fuel %(fuel)s (known: %(known)s)",
+                    fuel=repr(fuel),
+                    known=", ".join(sorted(catalogue)),
+                ),
                 file=name,
                 row=row,
                 field="fuel",
@@ -58,18 +63,21 @@ def read_deliveries(path: Path, params: ParameterSet, year: int) -> list[Deliver
         unit = r["unit"]
         if unit not in catalogue[fuel]:
             raise InputError(
-                f"fuel {fuel!r} cannot be given in {unit!r} (use {', '.join(catalogue[fuel])})",
+                msg(
+                    "fuel %(fuel)s cannot be given in %(unit)s (use %(units)s)",
+                    fuel=repr(fuel),
+                    unit=repr(unit),
+                    units=", ".join(catalogue[fuel]),
+                ),
                 file=name,
                 row=row,
                 field="unit",
             )
         quantity = cell_number(r["quantity"], name, row, "quantity")
         if quantity <= 0:
-            raise InputError("must be positive", file=name, row=row, field="quantity")
+            raise InputError(msg("must be positive"), file=name, row=row, field="quantity")
         if quantity >= MAX_QUANTITY:
-            raise InputError(
-                f"is implausibly large (limit {MAX_QUANTITY})", file=name, row=row, field="quantity"
-            )
+            raise InputError(_too_large(MAX_QUANTITY), file=name, row=row, field="quantity")
         out.append(Delivery(supplier, sector, fuel, quantity, unit))
     return out
 
@@ -84,12 +92,13 @@ def read_holdings(path: Path) -> list[Holding]:
         amount = cell_number(r["amount"], name, row, "amount")
         if amount != amount.to_integral_value() or amount < 0:
             raise InputError(
-                "must be a whole number of units, 0 or more", file=name, row=row, field="amount"
+                msg("must be a whole number of units, 0 or more"),
+                file=name,
+                row=row,
+                field="amount",
             )
         if amount > MAX_UNITS:
-            raise InputError(
-                f"is implausibly large (limit {MAX_UNITS})", file=name, row=row, field="amount"
-            )
+            raise InputError(_too_large(MAX_UNITS), file=name, row=row, field="amount")
         out.append(Holding(holder, UnitType(origin, category), int(amount)))
     return out
 
@@ -102,15 +111,16 @@ def read_prices(path: Path) -> dict[UnitType, Decimal]:
         category = cell_choice(r["category"], CATEGORIES, name, row, "category")
         price = cell_number(r["price_eur"], name, row, "price_eur")
         if price < 0:
-            raise InputError("must not be negative", file=name, row=row, field="price_eur")
+            raise InputError(msg("must not be negative"), file=name, row=row, field="price_eur")
         if price > MAX_PRICE:
-            raise InputError(
-                f"is implausibly large (limit {MAX_PRICE})", file=name, row=row, field="price_eur"
-            )
+            raise InputError(_too_large(MAX_PRICE), file=name, row=row, field="price_eur")
         t = UnitType(origin, category)
         if t in out:
             raise InputError(
-                f"second price for {origin}/{category}", file=name, row=row, field="category"
+                msg("second price for %(type)s", type=origin + "/" + category),
+                file=name,
+                row=row,
+                field="category",
             )
         out[t] = price
     return out
@@ -119,9 +129,17 @@ def read_prices(path: Path) -> dict[UnitType, Decimal]:
 _TEXT_COLUMNS = ("holder", "sector", "category", "fuel", "unit")
 
 
+def _too_large(limit: object) -> Msg:
+    return msg("is implausibly large (limit %(limit)s)", limit=limit)
+
+
 def _polars_message(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _cannot_read(exc: Exception) -> Msg:
+    return msg("cannot read: %(error)s", error=_polars_message(exc))
 
 
 def scan_bookings(path: Path) -> pl.LazyFrame:
@@ -133,9 +151,9 @@ def scan_bookings(path: Path) -> pl.LazyFrame:
     """
     name = str(path)
     if not path.exists():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     if path.is_dir():
-        raise InputError("is a folder, not a file", file=name)
+        raise InputError(msg("is a folder, not a file"), file=name)
     parquet = path.suffix.lower() == ".parquet"
     try:
         if parquet:
@@ -145,7 +163,7 @@ def scan_bookings(path: Path) -> pl.LazyFrame:
             header = _csv_header(path)
             frame = pl.scan_csv(path, infer_schema=False, encoding="utf8")
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot read: {_polars_message(exc)}", file=name) from None
+        raise InputError(_cannot_read(exc), file=name) from None
     check_header(name, [c.strip() for c in header], BOOKING_COLUMNS)
     if not parquet:
         frame = frame.rename({c: c.strip() for c in header})
@@ -157,18 +175,26 @@ def scan_bookings(path: Path) -> pl.LazyFrame:
         dtype = schema[col]
         if dtype.is_float():
             raise InputError(
-                "is a floating-point column; store decimals or integers so amounts stay exact",
+                msg("is a floating-point column; store decimals or integers so amounts stay exact"),
                 file=name,
                 field=col,
             )
         if isinstance(dtype, pl.Decimal) and (dtype.scale or 0) > MAX_DECIMALS:
             raise InputError(
-                f"has {dtype.scale} decimals; at most {MAX_DECIMALS} are accepted",
+                msg(
+                    "has %(scale)s decimals; at most %(max)s are accepted",
+                    scale=dtype.scale,
+                    max=MAX_DECIMALS,
+                ),
                 file=name,
                 field=col,
             )
         if not (dtype == pl.Utf8 or dtype.is_integer() or isinstance(dtype, pl.Decimal)):
-            raise InputError(f"has type {dtype}; expected text or numbers", file=name, field=col)
+            raise InputError(
+                msg("has type %(dtype)s; expected text or numbers", dtype=str(dtype)),
+                file=name,
+                field=col,
+            )
     return frame.with_columns(pl.col(c).cast(pl.Utf8) for c in _TEXT_COLUMNS)
 
 
@@ -179,9 +205,14 @@ def _csv_header(path: Path) -> list[str]:
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+        raise InputError(
+            msg("not UTF-8 text (byte %(byte)s)", byte=exc.start), file=str(path)
+        ) from None
     if not text.strip():
-        raise InputError(f"empty file; expected header {','.join(BOOKING_COLUMNS)}", file=str(path))
+        raise InputError(
+            msg("empty file; expected header %(header)s", header=",".join(BOOKING_COLUMNS)),
+            file=str(path),
+        )
     return next(csv.reader([text.rstrip("\r\n")]))
 
 
@@ -199,12 +230,12 @@ def create_units(frame: pl.LazyFrame, params: ParameterSet, year: int, name: str
             # polars does not say where; the strict reader names the row (and raises).
             for _ in read_rows(path, BOOKING_COLUMNS):
                 pass
-        raise InputError(f"cannot read: {_polars_message(exc)}", file=name) from None
+        raise InputError(_cannot_read(exc), file=name) from None
     bad = table.get_column("_bad").arg_true()
     if bad.len():
         index = int(bad[0])
         row = row_codes(frame.slice(index, 1), params, year).collect().row(0, named=True)
-        field, message = row_error(row, params, year)
+        field, message = row_message(row, params, year)
         raise InputError(message, file=name, row=index + 1, field=field)
     return table.drop("_bad")
 

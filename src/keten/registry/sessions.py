@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keten.core.errors import InputError, KetenError
-from keten.core.messages import msg
+from keten.core.messages import Msg, msg
 from keten.core.quantity import NUMBER_PATTERN, div, mul, percent, round_down
 from keten.core.trace import Trace
 from keten.io.csvfile import check_header
@@ -52,10 +52,14 @@ SQLITE_CACHE_KIB = 262_144  # page cache while importing (SQLite): the unique in
 
 
 class ImportRefused(KetenError):
-    """The file was refused; ``report`` lists every bad row as {row, field, error}."""
+    """The file was refused; ``report`` lists every bad row as {row, field, error} (English,
+    as the API, the CLI and the CSV report give it); ``messages`` the same errors translatable,
+    in report order (for pages)."""
 
-    def __init__(self, file: str, report: list[dict[str, Any]]) -> None:
+    def __init__(self, file: str, report: list[dict[str, Any]], year: int) -> None:
         self.report = report
+        known = row_messages(year)
+        self.messages: list[Msg | str] = [known.get(r["error"], r["error"]) for r in report]
         first = report[0]
         super().__init__(
             msg(
@@ -65,7 +69,7 @@ class ImportRefused(KetenError):
                 n=len(report),
                 row=first["row"],
                 field=first["field"],
-                error=first["error"],
+                error=self.messages[0],
             )
         )
 
@@ -100,6 +104,30 @@ def read_sessions(path: Path) -> pl.DataFrame:
     return frame.filter(~blank)
 
 
+def _row_checks(year: int) -> dict[str, Msg]:
+    """The per-row errors of a sessions file, by check."""
+    return {
+        "empty": msg("is empty"),
+        "long": msg("is longer than 100"),
+        "date": msg("is not a date YYYY-MM-DD"),
+        "order": msg("is before period_start"),
+        "year": msg("is not in %(year)s", year=year),
+        "number": msg("is not a number with at most 6 decimals"),
+        "positive": msg("must be positive"),
+        "large": msg("is implausibly large (limit %(limit)s)", limit=MAX_SESSION_KWH),
+        "flag": msg("is not yes/no (1/0, true/false)"),
+        "twice": msg("same session (connection, meter, period) appears earlier in the file"),
+        "earlier": msg("session was booked in an earlier file"),
+        "duplicate": msg("duplicate session"),
+    }
+
+
+def row_messages(year: int) -> dict[str, Msg]:
+    """English text of each per-row error of a sessions file → the translatable message (the
+    report keeps the English text; pages show ``ImportRefused.messages``)."""
+    return {m.english(): m for m in _row_checks(year).values()}
+
+
 def session_errors(frame: pl.DataFrame, year: int) -> list[dict[str, Any]]:
     """Every bad row: {row, field, error}; rows are numbered from 1 (first data row)."""
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -109,24 +137,25 @@ def session_errors(frame: pl.DataFrame, year: int) -> list[dict[str, Any]]:
     kwh = pl.col("kwh").str.replace(",", ".", literal=True).cast(pl.Decimal(38, 6), strict=False)
     flag = pl.col("own_generation").fill_null("").str.to_lowercase()
     key = ["connection_id", "meter_id", "period_start", "period_end"]
-    checks: list[tuple[str, pl.Expr, str]] = [
-        ("connection_id", pl.col("connection_id").fill_null("") == "", "is empty"),
-        ("connection_id", pl.col("connection_id").str.len_chars() > 100, "is longer than 100"),
-        ("meter_id", pl.col("meter_id").fill_null("") == "", "is empty"),
-        ("meter_id", pl.col("meter_id").str.len_chars() > 100, "is longer than 100"),
-        ("period_start", start.is_null(), "is not a date YYYY-MM-DD"),
-        ("period_end", end.is_null(), "is not a date YYYY-MM-DD"),
-        ("period_end", end < start, "is before period_start"),
-        ("period_start", (start < first) | (start > last), f"is not in {year}"),
-        ("period_end", (end < first) | (end > last), f"is not in {year}"),
-        ("kwh", ~kwh_ok, "is not a number with at most 6 decimals"),
-        ("kwh", kwh <= 0, "must be positive"),
-        ("kwh", kwh >= MAX_SESSION_KWH, f"is implausibly large (limit {MAX_SESSION_KWH})"),
-        ("own_generation", ~flag.is_in([*TRUE, *FALSE]), "is not yes/no (1/0, true/false)"),
+    m = _row_checks(year)
+    checks: list[tuple[str, pl.Expr, Msg]] = [
+        ("connection_id", pl.col("connection_id").fill_null("") == "", m["empty"]),
+        ("connection_id", pl.col("connection_id").str.len_chars() > 100, m["long"]),
+        ("meter_id", pl.col("meter_id").fill_null("") == "", m["empty"]),
+        ("meter_id", pl.col("meter_id").str.len_chars() > 100, m["long"]),
+        ("period_start", start.is_null(), m["date"]),
+        ("period_end", end.is_null(), m["date"]),
+        ("period_end", end < start, m["order"]),
+        ("period_start", (start < first) | (start > last), m["year"]),
+        ("period_end", (end < first) | (end > last), m["year"]),
+        ("kwh", ~kwh_ok, m["number"]),
+        ("kwh", kwh <= 0, m["positive"]),
+        ("kwh", kwh >= MAX_SESSION_KWH, m["large"]),
+        ("own_generation", ~flag.is_in([*TRUE, *FALSE]), m["flag"]),
         (
             "connection_id",
             pl.struct(key).is_duplicated() & ~pl.struct(key).is_first_distinct(),
-            "same session (connection, meter, period) appears earlier in the file",
+            m["twice"],
         ),
     ]
     field: pl.Expr = pl.lit(None, dtype=pl.Utf8)
@@ -134,7 +163,7 @@ def session_errors(frame: pl.DataFrame, year: int) -> list[dict[str, Any]]:
     for name, cond, message in reversed(checks):
         hit = cond.fill_null(False)
         field = pl.when(hit).then(pl.lit(name)).otherwise(field)
-        error = pl.when(hit).then(pl.lit(message)).otherwise(error)
+        error = pl.when(hit).then(pl.lit(message.english())).otherwise(error)
     bad = (
         frame.with_row_index("row", offset=1)
         .with_columns(field=field, error=error)
@@ -184,7 +213,7 @@ def import_sessions(
         raise InputError(msg("no sessions in the file"), file=str(path))
     report = session_errors(frame, year)
     if report:
-        raise ImportRefused(str(path), report)
+        raise ImportRefused(str(path), report, year)
     t = totals(frame)
     units = session_units(t, year, Trace(reg.params))
     if units <= 0:
@@ -236,11 +265,18 @@ def import_sessions(
                     {
                         "row": i + 1,
                         "field": "connection_id",
-                        "error": "session was booked in an earlier file",
+                        "error": _row_checks(year)["earlier"].english(),
                     }
                     for i in dupes
                 ]
-                or [{"row": 1, "field": "connection_id", "error": "duplicate session"}],
+                or [
+                    {
+                        "row": 1,
+                        "field": "connection_id",
+                        "error": _row_checks(year)["duplicate"].english(),
+                    }
+                ],
+                year,
             ) from None
         audit.append(
             s,

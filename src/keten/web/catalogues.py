@@ -51,7 +51,13 @@ MESSAGES_AREA = "messages"
 MESSAGE_AREAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     MESSAGES_AREA: (
         ("registry", "ledger", "ev"),
-        ("core/errors.py", "core/params.py", "io/csvfile.py", "io/ev_files.py"),
+        (
+            "core/errors.py",
+            "core/params.py",
+            "core/quantity.py",
+            "io/csvfile.py",
+            "io/ev_files.py",
+        ),
     ),
     **{
         f"messages_{domain}": ((domain,), (f"io/{domain}_files.py",))
@@ -108,8 +114,10 @@ def extract() -> dict[str, dict[str, list[str]]]:
     for path in sources():
         method = "jinja2.ext:babel_extract" if path.suffix == ".html" else "python"
         options = JINJA_OPTIONS if path.suffix == ".html" else {}
+        # Pages may raise errors with ``msg(...)`` too: their templates belong to the page's area.
+        keywords = {"_": None, "gettext": None, **({"msg": None} if path.suffix == ".py" else {})}
         for line, message, _comments, _context in extract_from_file(
-            method, str(path), keywords={"_": None, "gettext": None}, options=options
+            method, str(path), keywords=keywords, options=options
         ):
             ids = message if isinstance(message, tuple) else (message,)
             for mid in ids:
@@ -126,6 +134,7 @@ def update(only: str | None = None) -> list[Path]:
     for lang in LANGUAGES:
         folder = LOCALE_DIR / lang
         folder.mkdir(parents=True, exist_ok=True)
+        elsewhere = _translations(folder)
         for area in sorted(set(used) | {p.stem for p in folder.glob("*.po")}):
             if only is not None and area != only:
                 continue
@@ -141,7 +150,13 @@ def update(only: str | None = None) -> list[Path]:
                 continue
             cat = Catalog(locale=lang, project="keten", fuzzy=False)
             for mid, places in sorted(used[area].items()):
-                text = old.get(mid, "") if lang != "en" else (old.get(mid) or mid)
+                # A new id already translated in another area gets that translation (one
+                # message, one text: the suite checks that no id is translated two ways).
+                text = (
+                    old.get(mid) or elsewhere.get(mid, "")
+                    if lang != "en"
+                    else (old.get(mid) or mid)
+                )
                 cat.add(
                     mid, text, locations=[(p.split(":")[0], int(p.split(":")[1])) for p in places]
                 )
@@ -151,6 +166,17 @@ def update(only: str | None = None) -> list[Path]:
                 )
             written.append(path)
     return written
+
+
+def _translations(folder: Path) -> dict[str, str]:
+    """Message id → translation over every catalogue in ``folder`` (as found on disk)."""
+    out: dict[str, str] = {}
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as fh:
+            for m in read_po(fh):
+                if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string:
+                    out.setdefault(m.id, m.string)
+    return out
 
 
 def set_dutch(area: str, translations: dict[str, str]) -> int:

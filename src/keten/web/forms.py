@@ -31,7 +31,7 @@ class Checked:
         """Put a reader's or rule's refusal next to the field of the file it is about."""
         if isinstance(exc, InputError) and exc.file in self.names:
             name, shown = self.names[exc.file]
-            message = str(InputError(exc.reason, file=shown, row=exc.row, field=exc.field))
+            message = str(InputError(exc.translatable, file=shown, row=exc.row, field=exc.field))
             self.errors.setdefault(name, message)
             return
         self.errors.setdefault(default, str(exc).splitlines()[0])

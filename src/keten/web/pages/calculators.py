@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet, load_set
 from keten.core.quantity import parse_number, tidy
 from keten.core.trace import Trace
@@ -189,39 +190,59 @@ def file_deliveries(filename: str, data: bytes) -> list[Delivery]:
         try:
             for row, r in read_rows(path, DELIVERY_COLUMNS):
 
-                def bad(field_: str, message: str, row: int = row) -> InputError:
+                def bad(field_: str, message: str | Msg, row: int = row) -> InputError:
                     return InputError(message, file=filename, row=row, field=field_)
 
                 if not r["supplier"]:
-                    raise bad("supplier", "is empty")
+                    raise bad("supplier", msg("is empty"))
                 if r["sector"] not in SECTORS:
-                    raise bad("sector", f"unknown sector {r['sector']!r} ({', '.join(SECTORS)})")
+                    raise bad(
+                        "sector",
+                        msg(
+                            "unknown sector %(sector)s (%(sectors)s)",
+                            sector=repr(r["sector"]),
+                            sectors=", ".join(SECTORS),
+                        ),
+                    )
                 if r["fuel"] not in catalogue:
                     raise bad(
                         "fuel",
-                        f"unknown fuel {r['fuel']!r} (known: {', '.join(sorted(catalogue))})",
+                        msg(
+                            "unknown fuel %(fuel)s (known: %(known)s)",
+                            fuel=repr(r["fuel"]),
+                            known=", ".join(sorted(catalogue)),
+                        ),
                     )
                 if r["unit"] not in catalogue[r["fuel"]]:
                     raise bad(
                         "unit",
-                        f"fuel {r['fuel']!r} cannot be given in {r['unit']!r} "
-                        f"(use {', '.join(catalogue[r['fuel']])})",
+                        msg(
+                            "fuel %(fuel)s cannot be given in %(unit)s (use %(units)s)",
+                            fuel=repr(r["fuel"]),
+                            unit=repr(r["unit"]),
+                            units=", ".join(catalogue[r["fuel"]]),
+                        ),
                     )
                 try:
                     q = parse_number(r["quantity"])
                 except ValueError as exc:
-                    raise bad("quantity", str(exc)) from None
+                    raise bad("quantity", exc.args[0]) from None
                 if q <= 0:
-                    raise bad("quantity", "must be positive")
+                    raise bad("quantity", msg("must be positive"))
                 if q >= MAX_QUANTITY:
-                    raise bad("quantity", f"is implausibly large (limit {MAX_QUANTITY})")
+                    raise bad(
+                        "quantity",
+                        msg("is implausibly large (limit %(limit)s)", limit=MAX_QUANTITY),
+                    )
                 out.append(Delivery(r["supplier"], r["sector"], r["fuel"], q, r["unit"]))
         except InputError as exc:
             if exc.file != filename:  # the reader names the temporary path
-                raise InputError(exc.reason, file=filename, row=exc.row, field=exc.field) from None
+                raise InputError(
+                    exc.translatable, file=filename, row=exc.row, field=exc.field
+                ) from None
             raise
     if not out:
-        raise InputError("no deliveries in the file", file=filename)
+        raise InputError(msg("no deliveries in the file"), file=filename)
     return out
 
 

@@ -755,7 +755,12 @@ def upload_sessions(
             rid = REPORTS.put(str(actor.user_id), report_csv(exc.report))
             refused = {
                 "count": len(exc.report),
-                "rows": exc.report[:SHOWN_ERRORS],
+                "rows": [  # the errors in the page's language; the CSV report stays English
+                    r | {"error": str(m)}
+                    for r, m in zip(
+                        exc.report[:SHOWN_ERRORS], exc.messages[:SHOWN_ERRORS], strict=True
+                    )
+                ],
                 "report_id": rid,
                 "file": name,
             }
