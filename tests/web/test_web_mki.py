@@ -274,7 +274,7 @@ GOOD_PROJECT = "element_id,product_id,quantity,service_life_years,unit\nfund,bet
 def test_bad_files_are_refused_next_to_their_field(
     client: TestClient, profiles: str, project: str, where: str, message: str
 ) -> None:
-    b = browser(client)
+    b = browser(client, "en")  # English page: Dutch refusals in test_web_mki_messages.py
     r = b.post(
         "/mki",
         {**PROJECT, "source": "upload"},
@@ -365,7 +365,7 @@ def test_compare_equals_the_cli(client: TestClient) -> None:
 
 
 def test_compare_refuses_a_bad_variant_next_to_its_field(client: TestClient) -> None:
-    b = browser(client)
+    b = browser(client, "en")  # English page: Dutch refusals in test_web_mki_messages.py
     r = b.post(
         "/mki/compare",
         {**PROJECT, "source": "upload"},

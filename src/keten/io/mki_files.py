@@ -19,6 +19,7 @@ from typing import Any
 from lxml import etree
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import Msg, msg
 from keten.core.quantity import div
 from keten.io.csvfile import cell_number, cell_required, read_rows
 from keten.mki.award import Bid
@@ -44,6 +45,7 @@ CEILING_COLUMNS = ("material", "product_group", "unit", "ceiling_eur", "source")
 
 #: Input sanity bound (not a rule): no quantity, distance or amount in a file reaches it.
 MAX_AMOUNT = Decimal("1e15")
+_MAX_AMOUNT_TEXT = f"{MAX_AMOUNT:,.0f}"  # as the refusal shows it: 1,000,000,000,000,000
 
 #: Profile values may use exponent notation, as EPDs print them (MKI-15).
 _PROFILE_NUMBER = re.compile(r"^[+-]?[0-9]+([.,][0-9]+)?([eE][+-]?[0-9]{1,3})?$", re.ASCII)
@@ -52,20 +54,35 @@ _PROFILE_NUMBER = re.compile(r"^[+-]?[0-9]+([.,][0-9]+)?([eE][+-]?[0-9]{1,3})?$"
 def _number(value: str, file: str, row: int, field: str, *, positive: bool = False) -> Decimal:
     n = cell_number(value, file, row, field)
     if n < 0:
-        raise InputError("must not be negative", file=file, row=row, field=field)
+        raise InputError(msg("must not be negative"), file=file, row=row, field=field)
     if positive and n == 0:
-        raise InputError("must be positive", file=file, row=row, field=field)
+        raise InputError(msg("must be positive"), file=file, row=row, field=field)
     if n >= MAX_AMOUNT:
-        raise InputError(f"too large (limit {MAX_AMOUNT:,.0f})", file=file, row=row, field=field)
+        raise InputError(
+            msg("too large (limit %(limit)s)", limit=_MAX_AMOUNT_TEXT),
+            file=file,
+            row=row,
+            field=field,
+        )
     return n
 
 
 def profile_number(text: str) -> Decimal:
-    """A profile value: decimal, optionally with an exponent (``1.2E-07``); ``ValueError`` else."""
+    """A profile value: decimal, optionally with an exponent (``1.2E-07``); ``ValueError`` else
+    (its one argument a translatable message, see :func:`_reason`)."""
     raw = text.strip()
     if not _PROFILE_NUMBER.match(raw):
-        raise ValueError(f"not a number: {text!r}")
+        raise ValueError(msg("not a number: %(text)s", text=repr(text)))
     return Decimal(raw.replace(",", "."))
+
+
+def _reason(exc: Exception) -> str | Msg:
+    """The message of ``exc`` as raised: a translatable ``Msg`` stays one (a ``KetenError``'s
+    or a ``ValueError`` of :func:`profile_number`), anything else becomes its text."""
+    if isinstance(exc, KetenError):
+        return exc.translatable
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, Msg) else str(exc)
 
 
 def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
@@ -80,7 +97,11 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
         cat = r["data_category"]
         if cat not in DATA_CATEGORIES:
             raise InputError(
-                f"unknown data category {cat!r} (expected one of {', '.join(DATA_CATEGORIES)})",
+                msg(
+                    "unknown data category %(category)s (expected one of %(categories)s)",
+                    category=repr(cat),
+                    categories=", ".join(DATA_CATEGORIES),
+                ),
                 file=name,
                 row=row,
                 field="data_category",
@@ -88,7 +109,11 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
         module = r["module"]
         if module not in MODULES:
             raise InputError(
-                f"unknown module {module!r} (expected one of {', '.join(MODULES)})",
+                msg(
+                    "unknown module %(module)s (expected one of %(modules)s)",
+                    module=repr(module),
+                    modules=", ".join(MODULES),
+                ),
                 file=name,
                 row=row,
                 field="module",
@@ -97,22 +122,32 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
         try:
             check_indicator(indicator, weighting_set)
         except KetenError as exc:
-            raise InputError(str(exc), file=name, row=row, field="indicator") from None
+            raise InputError(_reason(exc), file=name, row=row, field="indicator") from None
         try:
             value = profile_number(cell_required(r["value"], name, row, "value"))
         except ValueError as exc:
-            raise InputError(str(exc), file=name, row=row, field="value") from None
+            raise InputError(_reason(exc), file=name, row=row, field="value") from None
         first = meta.setdefault(pid, (unit, cat, row))
         if first[0] != unit:
             raise InputError(
-                f"product {pid} has unit {first[0]!r} in row {first[2]}",
+                msg(
+                    "product %(product)s has unit %(unit)s in row %(row)s",
+                    product=pid,
+                    unit=repr(first[0]),
+                    row=first[2],
+                ),
                 file=name,
                 row=row,
                 field="unit",
             )
         if first[1] != cat:
             raise InputError(
-                f"product {pid} has data category {first[1]} in row {first[2]}",
+                msg(
+                    "product %(product)s has data category %(category)s in row %(row)s",
+                    product=pid,
+                    category=first[1],
+                    row=first[2],
+                ),
                 file=name,
                 row=row,
                 field="data_category",
@@ -120,14 +155,19 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
         vals = values.setdefault(pid, {})
         if (module, indicator) in vals:
             raise InputError(
-                f"duplicate value for {pid} {module} {indicator}",
+                msg(
+                    "duplicate value for %(product)s %(module)s %(indicator)s",
+                    product=pid,
+                    module=module,
+                    indicator=indicator,
+                ),
                 file=name,
                 row=row,
                 field="indicator",
             )
         vals[(module, indicator)] = value
     if not meta:
-        raise InputError("no profile rows", file=name)
+        raise InputError(msg("no profile rows"), file=name)
     return {pid: Profile(pid, m[0], m[1], values[pid]) for pid, m in meta.items()}
 
 
@@ -151,7 +191,8 @@ def read_project(path: Path, profiles: Mapping[str, Profile]) -> list[Element]:
         c in columns for c in TRANSPORT_COLUMNS
     ):
         raise InputError(
-            f"header: transport needs all of {', '.join(TRANSPORT_COLUMNS)}", file=name
+            msg("header: transport needs all of %(columns)s", columns=", ".join(TRANSPORT_COLUMNS)),
+            file=name,
         )
     out: list[Element] = []
     seen: dict[str, int] = {}
@@ -159,14 +200,17 @@ def read_project(path: Path, profiles: Mapping[str, Profile]) -> list[Element]:
         eid = cell_required(r["element_id"], name, row, "element_id")
         if eid in seen:
             raise InputError(
-                f"element {eid} already in row {seen[eid]}", file=name, row=row, field="element_id"
+                msg("element %(element)s already in row %(row)s", element=eid, row=seen[eid]),
+                file=name,
+                row=row,
+                field="element_id",
             )
         seen[eid] = row
         pid = cell_required(r["product_id"], name, row, "product_id")
         profile = profiles.get(pid)
         if profile is None or pid.startswith(TRANSPORT_PREFIX):
             raise InputError(
-                f"no profile for product {pid!r} in the profiles file",
+                msg("no profile for product %(product)s in the profiles file", product=repr(pid)),
                 file=name,
                 row=row,
                 field="product_id",
@@ -176,8 +220,13 @@ def read_project(path: Path, profiles: Mapping[str, Profile]) -> list[Element]:
         unit = r.get("unit") or None
         if unit is not None and unit != profile.unit:
             raise InputError(
-                f"unit {unit!r} does not match the functional unit {profile.unit!r} of profile "
-                f"{pid}",
+                msg(
+                    "unit %(unit)s does not match the functional unit %(profile_unit)s of "
+                    "profile %(product)s",
+                    unit=repr(unit),
+                    profile_unit=repr(profile.unit),
+                    product=pid,
+                ),
                 file=name,
                 row=row,
                 field="unit",
@@ -187,7 +236,10 @@ def read_project(path: Path, profiles: Mapping[str, Profile]) -> list[Element]:
             mode = cell_required(r["transport_mode"], name, row, "transport_mode")
             if TRANSPORT_PREFIX + mode not in profiles:
                 raise InputError(
-                    f"no transport profile {TRANSPORT_PREFIX + mode!r} in the profiles file",
+                    msg(
+                        "no transport profile %(profile)s in the profiles file",
+                        profile=repr(TRANSPORT_PREFIX + mode),
+                    ),
                     file=name,
                     row=row,
                     field="transport_mode",
@@ -201,7 +253,7 @@ def read_project(path: Path, profiles: Mapping[str, Profile]) -> list[Element]:
             Element(eid, pid, quantity, life, unit, r.get("material_group") or None, transport)
         )
     if not out:
-        raise InputError("no elements", file=name)
+        raise InputError(msg("no elements"), file=name)
     return out
 
 
@@ -213,7 +265,7 @@ def read_bids(path: Path) -> list[Bid]:
         bidder = cell_required(r["bidder"], name, row, "bidder")
         if bidder in seen:
             raise InputError(
-                f"bidder {bidder} already in row {seen[bidder]}",
+                msg("bidder %(bidder)s already in row %(row)s", bidder=bidder, row=seen[bidder]),
                 file=name,
                 row=row,
                 field="bidder",
@@ -227,7 +279,7 @@ def read_bids(path: Path) -> list[Bid]:
             )
         )
     if not out:
-        raise InputError("no bids", file=name)
+        raise InputError(msg("no bids"), file=name)
     return out
 
 
@@ -238,8 +290,8 @@ def _material(r: dict[str, str], name: str, row: int) -> tuple[str, str, str]:
     try:
         check_material(material, unit)
     except KetenError as exc:
-        field = "unit" if "per" in str(exc) else "material"
-        raise InputError(str(exc), file=name, row=row, field=field) from None
+        field = "unit" if "per" in exc.english() else "material"
+        raise InputError(exc.translatable, file=name, row=row, field=field) from None
     return material, group, unit
 
 
@@ -252,7 +304,7 @@ def read_batches(path: Path) -> list[Batch]:
         mki = _number(r["mki_eur_per_unit"], name, row, "mki_eur_per_unit")
         out.append(Batch(bid, material, group, unit, mki))
     if not out:
-        raise InputError("no batches", file=name)
+        raise InputError(msg("no batches"), file=name)
     return out
 
 
@@ -265,11 +317,14 @@ def read_ceilings(path: Path) -> dict[tuple[str, str], Ceiling]:
         source = cell_required(r["source"], name, row, "source")
         if (material, group) in out:
             raise InputError(
-                f"second ceiling for {material} {group}", file=name, row=row, field="product_group"
+                msg("second ceiling for %(material)s %(group)s", material=material, group=group),
+                file=name,
+                row=row,
+                field="product_group",
             )
         out[(material, group)] = Ceiling(material, group, unit, value, source)
     if not out:
-        raise InputError("no ceilings", file=name)
+        raise InputError(msg("no ceilings"), file=name)
     return out
 
 
@@ -327,18 +382,22 @@ def read_epd_xml(
     """
     name = str(path)
     if not path.is_file():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     if data_category not in DATA_CATEGORIES:
-        raise InputError(f"unknown data category {data_category!r}", file=name)
+        raise InputError(
+            msg("unknown data category %(category)s", category=repr(data_category)), file=name
+        )
     if not product_id or not unit:
-        raise InputError("product id and unit are required", file=name)
+        raise InputError(msg("product id and unit are required"), file=name)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.parse(str(path), parser).getroot()
     except etree.XMLSyntaxError as exc:
-        raise InputError(f"not well-formed XML: {exc.msg}", file=name, row=exc.lineno) from None
+        raise InputError(
+            msg("not well-formed XML: %(error)s", error=exc.msg), file=name, row=exc.lineno
+        ) from None
     if etree.QName(root).localname != "processDataSet" or etree.QName(root).namespace != NS["p"]:
-        raise InputError("not an ILCD process data set (processDataSet)", file=name)
+        raise InputError(msg("not an ILCD process data set (processDataSet)"), file=name)
     ref = root.findtext(
         "p:processInformation/p:quantitativeReference/p:referenceToReferenceFlow", namespaces=NS
     )
@@ -352,14 +411,17 @@ def read_epd_xml(
                         scale = profile_number(amount)
                     except ValueError:
                         raise InputError(
-                            f"reference flow amount {amount!r} is not a number",
+                            msg(
+                                "reference flow amount %(amount)s is not a number",
+                                amount=repr(amount),
+                            ),
                             file=name,
                             row=ex.sourceline,
                             field="meanAmount",
                         ) from None
                 if scale <= 0:
                     raise InputError(
-                        "reference flow amount must be positive",
+                        msg("reference flow amount must be positive"),
                         file=name,
                         row=ex.sourceline,
                         field="meanAmount",
@@ -367,7 +429,7 @@ def read_epd_xml(
     rows: list[dict[str, Any]] = []
     results = root.findall("p:LCIAResults/p:LCIAResult", NS)
     if not results:
-        raise InputError("no LCIAResults in the data set", file=name)
+        raise InputError(msg("no LCIAResults in the data set"), file=name)
     seen: set[tuple[str, str]] = set()
     for res in results:
         desc = (
@@ -378,14 +440,21 @@ def read_epd_xml(
         code = _EPD_ALIASES.get(m.group(1).strip()) if m else None
         if code is None:
             raise InputError(
-                f"cannot tell the indicator of LCIA method {desc!r} (MKI-16)",
+                msg(
+                    "cannot tell the indicator of LCIA method %(method)s (MKI-16)",
+                    method=repr(desc),
+                ),
                 file=name,
                 row=res.sourceline,
                 field="referenceToLCIAMethodDataSet",
             )
         if code not in INDICATORS[weighting_set]:
             raise InputError(
-                f"indicator {code} is not in weighting set {weighting_set}",
+                msg(
+                    "indicator %(indicator)s is not in weighting set %(set)s",
+                    indicator=code,
+                    set=weighting_set,
+                ),
                 file=name,
                 row=res.sourceline,
                 field="referenceToLCIAMethodDataSet",
@@ -395,7 +464,10 @@ def read_epd_xml(
             module = _EPD_MODULES.get(label)
             if module is None:
                 raise InputError(
-                    f"unknown module {label!r}", file=name, row=amount.sourceline, field="module"
+                    msg("unknown module %(module)s", module=repr(label)),
+                    file=name,
+                    row=amount.sourceline,
+                    field="module",
                 )
             text = (amount.text or "").strip()
             if text in ("", "ND"):
@@ -404,11 +476,15 @@ def read_epd_xml(
                 value = profile_number(text)
             except ValueError as exc:
                 raise InputError(
-                    str(exc), file=name, row=amount.sourceline, field="epd:amount"
+                    _reason(exc), file=name, row=amount.sourceline, field="epd:amount"
                 ) from None
             if (module, code) in seen:
                 raise InputError(
-                    f"duplicate {code} for module {module}",
+                    msg(
+                        "duplicate %(indicator)s for module %(module)s",
+                        indicator=code,
+                        module=module,
+                    ),
                     file=name,
                     row=amount.sourceline,
                     field="epd:amount",
@@ -425,5 +501,5 @@ def read_epd_xml(
                 }
             )
     if not rows:
-        raise InputError("no declared module values", file=name)
+        raise InputError(msg("no declared module values"), file=name)
     return rows

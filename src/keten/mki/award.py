@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.quantity import LEGAL_CONTEXT, ZERO, div, tidy
 from keten.core.trace import Trace
 
@@ -48,20 +49,26 @@ class Method:
     def __post_init__(self) -> None:
         if self.name == "mki-w":
             if self.factor is None:
-                raise RuleError("method mki-w needs --factor")
+                raise RuleError(msg("method mki-w needs --factor"))
             if self.factor < 0:
-                raise RuleError("the MKI-W factor must not be negative")
+                raise RuleError(msg("the MKI-W factor must not be negative"))
         elif self.name == "bounded":
             if self.upper is None or self.lower is None or self.max_discount is None:
-                raise RuleError("method bounded needs --upper, --lower and --max-discount")
+                raise RuleError(msg("method bounded needs --upper, --lower and --max-discount"))
             if self.lower < 0:
-                raise RuleError("the lower MKI bound must not be negative")
+                raise RuleError(msg("the lower MKI bound must not be negative"))
             if self.upper <= self.lower:
-                raise RuleError("the upper MKI bound must be above the lower bound")
+                raise RuleError(msg("the upper MKI bound must be above the lower bound"))
             if self.max_discount < 0:
-                raise RuleError("the maximum discount must not be negative")
+                raise RuleError(msg("the maximum discount must not be negative"))
         else:
-            raise RuleError(f"unknown method {self.name!r} (expected {', '.join(METHODS)})")
+            raise RuleError(
+                msg(
+                    "unknown method %(method)s (expected %(methods)s)",
+                    method=repr(self.name),
+                    methods=", ".join(METHODS),
+                )
+            )
 
     def discount(self, mki: Decimal) -> Decimal:
         """The MKI's effect on the fictitious price, as an amount added (mki-w) or subtracted."""
@@ -93,14 +100,16 @@ def rank_bids(bids: list[Bid], method: Method, trace: Trace) -> list[dict[str, A
     seen: set[str] = set()
     for b in bids:
         if b.bidder in seen:
-            raise RuleError(f"bidder {b.bidder} appears twice")
+            raise RuleError(msg("bidder %(bidder)s appears twice", bidder=b.bidder))
         seen.add(b.bidder)
         if b.price_eur < 0:
-            raise RuleError(f"bidder {b.bidder}: price must not be negative")
+            raise RuleError(msg("bidder %(bidder)s: price must not be negative", bidder=b.bidder))
         if b.mki_eur < 0:
-            raise RuleError(f"bidder {b.bidder}: MKI must not be negative (MKI-14)")
+            raise RuleError(
+                msg("bidder %(bidder)s: MKI must not be negative (MKI-14)", bidder=b.bidder)
+            )
     if not bids:
-        raise RuleError("no bids")
+        raise RuleError(msg("no bids"))
     scored = [(method.fictitious(b.price_eur, b.mki_eur), b) for b in bids]
     scored.sort(key=lambda s: (s[0], s[1].bidder))
     rows: list[dict[str, Any]] = []
@@ -140,11 +149,11 @@ def penalty(
 ) -> dict[str, Any]:
     """Penalty when the delivered MKI is worse than offered: factor × advantage (MKI-12)."""
     if offered_mki < 0 or delivered_mki < 0:
-        raise RuleError("MKI must not be negative (MKI-14)")
+        raise RuleError(msg("MKI must not be negative (MKI-14)"))
     if factor is None:
         factor = trace.record(trace.params.at("mki.award.penalty_factor", day))
     elif factor < 0:
-        raise RuleError("the penalty factor must not be negative")
+        raise RuleError(msg("the penalty factor must not be negative"))
     advantage = LEGAL_CONTEXT.subtract(
         method.fictitious(ZERO, delivered_mki), method.fictitious(ZERO, offered_mki)
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from keten.core.errors import ParameterError, RuleError
+from keten.core.messages import msg
 from keten.core.quantity import LEGAL_CONTEXT, div, tidy
 from keten.core.trace import Trace
 
@@ -39,10 +40,21 @@ def check_material(material: str, unit: str) -> None:
     expected = MATERIAL_UNITS.get(material)
     if expected is None:
         raise RuleError(
-            f"unknown material {material!r} (expected one of {', '.join(MATERIAL_UNITS)})"
+            msg(
+                "unknown material %(material)s (expected one of %(materials)s)",
+                material=repr(material),
+                materials=", ".join(MATERIAL_UNITS),
+            )
         )
     if unit != expected:
-        raise RuleError(f"{material} ceilings are per {expected}, not per {unit!r}")
+        raise RuleError(
+            msg(
+                "%(material)s ceilings are per %(expected)s, not per %(unit)s",
+                material=material,
+                expected=expected,
+                unit=repr(unit),
+            )
+        )
 
 
 def param_ceilings(trace: Trace, day: dt.date) -> dict[tuple[str, str], Ceiling]:
@@ -73,10 +85,22 @@ def check_batches(
         c = ceilings.get((b.material, b.product_group))
         if c is None:
             raise RuleError(
-                f"batch {b.batch_id}: no ceiling for {b.material} product group {b.product_group!r}"
+                msg(
+                    "batch %(batch)s: no ceiling for %(material)s product group %(group)s",
+                    batch=b.batch_id,
+                    material=b.material,
+                    group=repr(b.product_group),
+                )
             )
         if c.unit != b.unit:
-            raise RuleError(f"batch {b.batch_id}: unit {b.unit} differs from ceiling unit {c.unit}")
+            raise RuleError(
+                msg(
+                    "batch %(batch)s: unit %(unit)s differs from ceiling unit %(ceiling_unit)s",
+                    batch=b.batch_id,
+                    unit=b.unit,
+                    ceiling_unit=c.unit,
+                )
+            )
         margin = LEGAL_CONTEXT.subtract(c.ceiling_eur, b.mki_eur_per_unit)
         pct = div(margin * 100, c.ceiling_eur) if c.ceiling_eur != 0 else None
         passed = margin >= 0

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.quantity import ZERO, tidy
 from keten.mki.project import ProjectResult
 
@@ -45,7 +46,9 @@ def compare(a: ProjectResult, b: ProjectResult, top: int = 5) -> dict[str, Any]:
     with the same weighting set, date, period and module-D switch (MKI-10)."""
     for attr in ("weighting_set", "date", "period_years", "include_d"):
         if getattr(a, attr) != getattr(b, attr):
-            raise RuleError(f"variants differ in {attr}: compare like with like (MKI-10)")
+            raise RuleError(
+                msg("variants differ in %(attr)s: compare like with like (MKI-10)", attr=attr)
+            )
     lines = [Line("total", "mki_eur", a.mki_eur, b.mki_eur)]
     lines += _lines("module", a.by_module, b.by_module)
     lines += _lines("indicator", a.by_indicator, b.by_indicator)

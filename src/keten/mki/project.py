@@ -21,6 +21,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.quantity import LEGAL_CONTEXT, ZERO, div, tidy
 from keten.core.trace import Trace
 from keten.mki.model import (
@@ -43,11 +44,11 @@ UNGROUPED = "(none)"
 def replacements(period: Decimal | None, service_life: Decimal) -> int:
     """``max(1, ceil(period / service life))`` (MKI-04); 1 when no period is given (MKI-05)."""
     if service_life <= 0:
-        raise RuleError(f"service life must be positive, got {service_life}")
+        raise RuleError(msg("service life must be positive, got %(life)s", life=service_life))
     if period is None:
         return 1
     if period <= 0:
-        raise RuleError(f"reference period must be positive, got {period}")
+        raise RuleError(msg("reference period must be positive, got %(period)s", period=period))
     n = div(period, service_life).to_integral_value(rounding=ROUND_CEILING, context=LEGAL_CONTEXT)
     return max(1, int(n))
 
@@ -70,9 +71,14 @@ def climate_values(profile: Profile, weighting_set: str) -> dict[tuple[str, str]
         missing = [p for p in GWP_PARTS if p not in given]
         if missing:
             raise RuleError(
-                f"profile {profile.product_id} module {module}: no {GWP_TOTAL} and only part of "
-                f"its parts (missing {', '.join(missing)}) — climate change cannot be priced "
-                "(MKI-03)"
+                msg(
+                    "profile %(product)s module %(module)s: no %(total)s and only part of its "
+                    "parts (missing %(missing)s) — climate change cannot be priced (MKI-03)",
+                    product=profile.product_id,
+                    module=module,
+                    total=GWP_TOTAL,
+                    missing=", ".join(missing),
+                )
             )
         out[(module, GWP_TOTAL)] = sum((given[p] for p in GWP_PARTS), ZERO)
     return out
@@ -261,16 +267,30 @@ def _reference(
     ignored_transport: list[str] = []
     for e in elements:
         if e.element_id in by_element:
-            raise RuleError(f"element {e.element_id} appears twice")
+            raise RuleError(msg("element %(element)s appears twice", element=e.element_id))
         if e.quantity < 0:
-            raise RuleError(f"element {e.element_id}: quantity must not be negative")
+            raise RuleError(
+                msg("element %(element)s: quantity must not be negative", element=e.element_id)
+            )
         profile = profiles.get(e.product_id)
         if profile is None or e.product_id.startswith(TRANSPORT_PREFIX):
-            raise RuleError(f"element {e.element_id}: no profile for product {e.product_id!r}")
+            raise RuleError(
+                msg(
+                    "element %(element)s: no profile for product %(product)s",
+                    element=e.element_id,
+                    product=repr(e.product_id),
+                )
+            )
         if e.unit is not None and e.unit != profile.unit:
             raise RuleError(
-                f"element {e.element_id}: unit {e.unit!r} does not match the functional unit "
-                f"{profile.unit!r} of profile {e.product_id}"
+                msg(
+                    "element %(element)s: unit %(unit)s does not match the functional unit "
+                    "%(profile_unit)s of profile %(product)s",
+                    element=e.element_id,
+                    unit=repr(e.unit),
+                    profile_unit=repr(profile.unit),
+                    product=e.product_id,
+                )
             )
         p = priced.get(e.product_id)
         if p is None:
@@ -423,10 +443,21 @@ def _transport(
     pid = TRANSPORT_PREFIX + t.mode
     profile = profiles.get(pid)
     if profile is None:
-        raise RuleError(f"element {e.element_id}: no transport profile {pid!r} for mode {t.mode!r}")
+        raise RuleError(
+            msg(
+                "element %(element)s: no transport profile %(profile)s for mode %(mode)s",
+                element=e.element_id,
+                profile=repr(pid),
+                mode=repr(t.mode),
+            )
+        )
     if profile.unit != TRANSPORT_UNIT or profile.modules() != {"A4"}:
         raise RuleError(
-            f"transport profile {pid} must have unit {TRANSPORT_UNIT} and only module A4 (MKI-07)"
+            msg(
+                "transport profile %(profile)s must have unit %(unit)s and only module A4 (MKI-07)",
+                profile=pid,
+                unit=TRANSPORT_UNIT,
+            )
         )
     p = priced.get(pid)
     if p is None:

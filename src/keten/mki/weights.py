@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet, load_set
 from keten.core.quantity import percent
 from keten.core.trace import Trace
@@ -24,7 +25,11 @@ def set_folder(weighting_set: str) -> str:
         return SET_FOLDERS[weighting_set]
     except KeyError:
         raise RuleError(
-            f"unknown weighting set {weighting_set!r} (expected one of {', '.join(SET_FOLDERS)})"
+            msg(
+                "unknown weighting set %(set)s (expected one of %(sets)s)",
+                set=repr(weighting_set),
+                sets=", ".join(SET_FOLDERS),
+            )
         ) from None
 
 
@@ -37,8 +42,22 @@ def check_indicator(code: str, weighting_set: str) -> str:
     if code in INDICATORS[weighting_set]:
         return code
     other = "2" if weighting_set == "1" else "1"
-    hint = f"; it is a set {other} code" if code in INDICATORS[other] else ""
-    raise RuleError(f"unknown indicator {code!r} for weighting set {weighting_set}{hint}")
+    if code in INDICATORS[other]:
+        raise RuleError(
+            msg(
+                "unknown indicator %(code)s for weighting set %(set)s; it is a set %(other)s code",
+                code=repr(code),
+                set=weighting_set,
+                other=other,
+            )
+        )
+    raise RuleError(
+        msg(
+            "unknown indicator %(code)s for weighting set %(set)s",
+            code=repr(code),
+            set=weighting_set,
+        )
+    )
 
 
 def weight(indicator: str, weighting_set: str, day: dt.date, trace: Trace) -> Decimal:
@@ -48,7 +67,9 @@ def weight(indicator: str, weighting_set: str, day: dt.date, trace: Trace) -> De
     sources do not give (set 2: PM, IRP, ETP-fw, HTP-c, HTP-nc, SQP).
     """
     if indicator not in priced_indicators(weighting_set):
-        raise RuleError(f"indicator {indicator} is not priced on its own (MKI-02)")
+        raise RuleError(
+            msg("indicator %(indicator)s is not priced on its own (MKI-02)", indicator=indicator)
+        )
     return trace.record(trace.params.at(f"mki.weight.{indicator}", day))
 
 
@@ -56,7 +77,11 @@ def category_factor(category: str, day: dt.date, trace: Trace) -> Decimal:
     """1 + surcharge of the data category: 1.3 for category 3, 1 for 1, 2 and 3a (MKI-06)."""
     if category not in DATA_CATEGORIES:
         raise RuleError(
-            f"unknown data category {category!r} (expected one of {', '.join(DATA_CATEGORIES)})"
+            msg(
+                "unknown data category %(category)s (expected one of %(categories)s)",
+                category=repr(category),
+                categories=", ".join(DATA_CATEGORIES),
+            )
         )
     pct = trace.record(trace.params.at(f"mki.surcharge.category_{category}", day))
     return Decimal(1) + percent(pct)

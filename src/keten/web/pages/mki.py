@@ -517,7 +517,7 @@ def award_methods(form: FormData, c: Checked) -> list[Method]:
                 Method(n, factor=factor, upper=upper, lower=lower, max_discount=max_discount)
             )
         except KetenError as exc:
-            message = str(exc)
+            english = exc.english()  # the field is chosen on the English words
             where = next(
                 (
                     f
@@ -527,11 +527,11 @@ def award_methods(form: FormData, c: Checked) -> list[Method]:
                         ("upper", "upper"),
                         ("lower", "lower"),
                     )
-                    if key in message
+                    if key in english
                 ),
                 "method",
             )
-            c.errors.setdefault(where, message)
+            c.errors.setdefault(where, str(exc))  # shown in the page's language
     return out
 
 
