@@ -228,10 +228,14 @@ def test_uploaded_housings_file_equals_the_cli_and_the_docs(site: Site) -> None:
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        (farm_form(housing_code_1="X9.999"), "housing_code_1", "unknown housing or additional"),
-        (farm_form(animals_1="-5"), "animals_1", "must not be negative"),
-        (farm_form(additional_1="custom:1"), "additional_1", "outside [0, 1)"),
-        (farm_form(additional_1="custom:-0.1"), "additional_1", "outside [0, 1)"),
+        (
+            farm_form(housing_code_1="X9.999"),
+            "housing_code_1",
+            "onbekende code van een huisvestings-",
+        ),
+        (farm_form(animals_1="-5"), "animals_1", "mag niet negatief zijn"),
+        (farm_form(additional_1="custom:1"), "additional_1", "ligt buiten [0, 1)"),
+        (farm_form(additional_1="custom:-0.1"), "additional_1", "ligt buiten [0, 1)"),
         (farm_form(category_1="D3"), "category_1", "A1"),
         (farm_form(year="1999"), "year", ""),
         (farm_form(obs_2027="veel"), "obs_2027", ""),
@@ -263,7 +267,8 @@ def test_bad_uploaded_housings_file_names_row_and_field(site: Site) -> None:
         "/nitrogen", {}, files={"housings_file": ("mine.csv", text.encode(), "text/csv")}
     )
     assert r.status_code == 422
-    assert "mine.csv, row 1, field &#39;animals&#39;: must not be negative" in cell(
+    # the page is Dutch by default: the place and the reason both (English: the CLI's text)
+    assert "mine.csv, rij 1, veld &#39;animals&#39;: mag niet negatief zijn" in cell(
         r.text, r'<p id="e-housings_file" class="error">(.*?)</p>'
     )
 
@@ -406,21 +411,21 @@ def no_crs() -> dict[str, object]:
 @pytest.mark.parametrize(
     ("apps", "areas", "field", "message"),
     [
-        (APPS, bowtie(), "areas", "invalid polygon"),
-        (APPS, no_crs(), "areas", "missing CRS"),
+        (APPS, bowtie(), "areas", "ongeldige polygoon"),
+        (APPS, no_crs(), "areas", "geen coördinatenstelsel (CRS)"),
         (
             APPS.replace("151000,451000", "151000,700000"),
             AREA,
             "applications",
-            "outside the Netherlands",
+            "buiten Nederland",
         ),
         (
             APPS.replace("151000,451000", "-5000,451000"),
             AREA,
             "applications",
-            "outside the Netherlands",
+            "buiten Nederland",
         ),
-        (APPS.replace(",10,100", ",0,100"), AREA, "applications", "must be positive"),
+        (APPS.replace(",10,100", ",0,100"), AREA, "applications", "moet positief zijn"),
     ],
 )
 def test_bad_vbr_input_is_shown_next_to_the_field(
@@ -472,7 +477,7 @@ def test_bad_sector_observation_is_shown_next_to_the_field(site: Site) -> None:
     r = site.browser().post(
         "/nitrogen/sectors", {"sector_1": "landbouw/nh3", "year_1": "2027", "kt_1": "-3"}
     )
-    assert r.status_code == 422 and "must not be negative" in r.text
+    assert r.status_code == 422 and "mag niet negatief zijn" in r.text
     assert 'id="e-kt_1"' in r.text
 
 

@@ -158,7 +158,11 @@ def error_of(html: str, field: str) -> str:
 
 @pytest.mark.parametrize(
     ("hectares", "message"),
-    [("0", "must be greater than 0, got 0"), ("-3", "must be greater than 0"), ("ha", "number")],
+    [
+        ("0", "moet groter zijn dan 0, opgegeven: 0"),
+        ("-3", "moet groter zijn dan 0"),
+        ("ha", "getal"),
+    ],
 )
 def test_bad_hectares_are_shown_next_to_the_field(
     browser: Browser, hectares: str, message: str
@@ -187,7 +191,7 @@ def test_a_bad_farms_file_names_its_row_and_field(browser: Browser) -> None:
     r = browser.post("/nitrogen", {}, files=files)
     assert r.status_code == 422
     assert "areas.csv" in error_of(r.text, "farms_file")
-    assert "given twice" in error_of(r.text, "farms_file")
+    assert "staat er twee keer in" in error_of(r.text, "farms_file")
 
 
 def test_ghg_factors_missing_a_category_are_refused_next_to_the_file(browser: Browser) -> None:
@@ -196,7 +200,7 @@ def test_ghg_factors_missing_a_category_are_refused_next_to_the_file(browser: Br
     r = browser.post("/nitrogen", {}, files=files)
     assert r.status_code == 422
     message = error_of(r.text, "ghg_file")
-    assert "no GHG factor for animal category A3" in message and "factors.csv" in message
+    assert "geen broeikasgasfactor voor diercategorie A3" in message and "factors.csv" in message
 
 
 def test_an_unknown_category_in_the_factors_file_names_the_row(browser: Browser) -> None:
@@ -204,7 +208,7 @@ def test_an_unknown_category_in_the_factors_file_names_the_row(browser: Browser)
     files["ghg_file"] = ("f.csv", b"animal_category,kg_co2e_per_animal,source\nZZ,3,x\n", "")
     r = browser.post("/nitrogen", {}, files=files)
     assert r.status_code == 422
-    assert "unknown animal category" in error_of(r.text, "ghg_file")
+    assert "onbekende diercategorie" in error_of(r.text, "ghg_file")
 
 
 def test_the_kpi_form_is_refused_without_a_csrf_token(browser: Browser) -> None:

@@ -25,6 +25,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet, params_root
 from keten.io.csvfile import cell_number, read_rows
 from keten.nitrogen.budget import Commitment
@@ -66,9 +67,11 @@ def read_systems(path: Path | None = None) -> list[System]:
     out = []
     for row, r in read_rows(path, SYSTEM_COLUMNS):
         if r["kind"] not in KINDS:
-            raise InputError(f"unknown kind {r['kind']!r}", file=name, row=row, field="kind")
+            raise InputError(
+                msg("unknown kind %(kind)s", kind=repr(r["kind"])), file=name, row=row, field="kind"
+            )
         if r["scrubber"] not in ("true", "false"):
-            raise InputError("must be true or false", file=name, row=row, field="scrubber")
+            raise InputError(msg("must be true or false"), file=name, row=row, field="scrubber")
         out.append(
             System(
                 code=normalise(r["code"]),
@@ -91,13 +94,19 @@ def _additional(text: str, catalogue: Catalogue, file: str, row: int) -> tuple[A
     for part in (p.strip() for p in text.split(";")):
         if not part:
             raise InputError(
-                "empty entry in the ';'-separated list", file=file, row=row, field="additional"
+                msg("empty entry in the ';'-separated list"),
+                file=file,
+                row=row,
+                field="additional",
             )
         if part.lower().startswith("custom:"):
             bits = part.split(":")
             if len(bits) not in (2, 3) or (len(bits) == 3 and bits[2].lower() != "scrubber"):
                 raise InputError(
-                    f"{part!r}: expected custom:<fraction> or custom:<fraction>:scrubber",
+                    msg(
+                        "%(entry)s: expected custom:<fraction> or custom:<fraction>:scrubber",
+                        entry=repr(part),
+                    ),
                     file=file,
                     row=row,
                     field="additional",
@@ -106,16 +115,16 @@ def _additional(text: str, catalogue: Catalogue, file: str, row: int) -> tuple[A
             try:
                 check_reduction(r)
             except KetenError as exc:
-                raise InputError(str(exc), file=file, row=row, field="additional") from None
+                raise InputError(exc.translatable, file=file, row=row, field="additional") from None
             out.append(Additional(None, r, len(bits) == 3))
             continue
         try:
             resolved = catalogue.resolve(part)
         except KetenError as exc:
-            raise InputError(str(exc), file=file, row=row, field="additional") from None
+            raise InputError(exc.translatable, file=file, row=row, field="additional") from None
         if resolved.system.kind != "additional":
             raise InputError(
-                f"{part} is a housing system, not an additional system",
+                msg("%(code)s is a housing system, not an additional system", code=part),
                 file=file,
                 row=row,
                 field="additional",
@@ -135,15 +144,22 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
     for row, r in read_rows(path, HOUSING_COLUMNS):
         farm = r["farm_id"]
         if not farm:
-            raise InputError("is empty", file=name, row=row, field="farm_id")
+            raise InputError(msg("is empty"), file=name, row=row, field="farm_id")
         a = r["animals"]
         if not a.lstrip("-").isdigit() or not a.isascii():
-            raise InputError(f"not a whole number: {a!r}", file=name, row=row, field="animals")
+            raise InputError(
+                msg("not a whole number: %(text)s", text=repr(a)),
+                file=name,
+                row=row,
+                field="animals",
+            )
         animals = int(a)
         if animals < 0:
-            raise InputError("must not be negative", file=name, row=row, field="animals")
+            raise InputError(msg("must not be negative"), file=name, row=row, field="animals")
         if animals > MAX_ANIMALS:
-            raise InputError(f"more than {MAX_ANIMALS}", file=name, row=row, field="animals")
+            raise InputError(
+                msg("more than %(limit)s", limit=MAX_ANIMALS), file=name, row=row, field="animals"
+            )
         code = r["housing_code"] or None
         ef = cell_number(r["ef_nh3"], name, row, "ef_nh3") if r["ef_nh3"] else None
         trad = (
@@ -153,30 +169,35 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
         )
         if code is None and ef is None:
             raise InputError(
-                "give housing_code or ef_nh3", file=name, row=row, field="housing_code"
+                msg("give housing_code or ef_nh3"), file=name, row=row, field="housing_code"
             )
         if code is not None and ef is not None:
             raise InputError(
-                "give housing_code or ef_nh3, not both (NH-05)", file=name, row=row, field="ef_nh3"
+                msg("give housing_code or ef_nh3, not both (NH-05)"),
+                file=name,
+                row=row,
+                field="ef_nh3",
             )
         if code is not None and trad is not None:
             raise InputError(
-                "only for a custom housing (ef_nh3) (NH-05)",
+                msg("only for a custom housing (ef_nh3) (NH-05)"),
                 file=name,
                 row=row,
                 field="traditional_ef_nh3",
             )
         for field_, v in (("ef_nh3", ef), ("traditional_ef_nh3", trad)):
             if v is not None and v < 0:
-                raise InputError("must not be negative", file=name, row=row, field=field_)
+                raise InputError(msg("must not be negative"), file=name, row=row, field=field_)
         if code is not None and code not in codes_seen:
             try:
                 resolved = catalogue.resolve(code)
             except KetenError as exc:
-                raise InputError(str(exc), file=name, row=row, field="housing_code") from None
+                raise InputError(
+                    exc.translatable, file=name, row=row, field="housing_code"
+                ) from None
             if resolved.system.kind == "additional":
                 raise InputError(
-                    f"{code} is an additional system, not a housing",
+                    msg("%(code)s is an additional system, not a housing", code=code),
                     file=name,
                     row=row,
                     field="housing_code",
@@ -198,14 +219,14 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
             )
         ):
             raise InputError(
-                "an air scrubber on a custom housing needs traditional_ef_nh3 (NH-05)",
+                msg("an air scrubber on a custom housing needs traditional_ef_nh3 (NH-05)"),
                 file=name,
                 row=row,
                 field="traditional_ef_nh3",
             )
         out.append(Housing(farm, animals, code, ef, trad, adds))
     if not out:
-        raise InputError("no data rows", file=name)
+        raise InputError(msg("no data rows"), file=name)
     return out
 
 
@@ -215,7 +236,10 @@ def parse_timestamp(text: str, file: str, row: int) -> dt.datetime:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
         raise InputError(
-            f"not an ISO 8601 date-time: {text!r}", file=file, row=row, field="submitted_at"
+            msg("not an ISO 8601 date-time: %(text)s", text=repr(text)),
+            file=file,
+            row=row,
+            field="submitted_at",
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL_TZ)
@@ -237,10 +261,13 @@ def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Ap
     for row, r in read_rows(path, APPLICATION_COLUMNS):
         aid = r["application_id"]
         if not aid:
-            raise InputError("is empty", file=name, row=row, field="application_id")
+            raise InputError(msg("is empty"), file=name, row=row, field="application_id")
         if aid in seen:
             raise InputError(
-                f"duplicate of row {seen[aid]}", file=name, row=row, field="application_id"
+                msg("duplicate of row %(row)s", row=seen[aid]),
+                file=name,
+                row=row,
+                field="application_id",
             )
         seen[aid] = row
         at = parse_timestamp(r["submitted_at"], name, row)
@@ -248,26 +275,38 @@ def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Ap
         y = cell_number(r["y"], name, row, "y")
         if not (x0 <= x <= x1):
             raise InputError(
-                f"x {x} is outside the Netherlands in RD New ({x0:.0f}–{x1:.0f} m; NH-44)",
+                _outside("x", x, x0, x1),
                 file=name,
                 row=row,
                 field="x",
             )
         if not (y0 <= y <= y1):
             raise InputError(
-                f"y {y} is outside the Netherlands in RD New ({y0:.0f}–{y1:.0f} m; NH-44)",
+                _outside("y", y, y0, y1),
                 file=name,
                 row=row,
                 field="y",
             )
         nh3 = cell_number(r["nh3_kg"], name, row, "nh3_kg")
         if nh3 <= 0:
-            raise InputError("must be positive", file=name, row=row, field="nh3_kg")
+            raise InputError(msg("must be positive"), file=name, row=row, field="nh3_kg")
         subsidy = cell_number(r["subsidy_eur"], name, row, "subsidy_eur")
         if subsidy < 0:
-            raise InputError("must not be negative", file=name, row=row, field="subsidy_eur")
+            raise InputError(msg("must not be negative"), file=name, row=row, field="subsidy_eur")
         out.append(Application(aid, at, float(x), float(y), nh3, subsidy))
     return out
+
+
+def _outside(axis: str, value: Decimal, low: float, high: float) -> Msg:
+    """``x``/``y`` outside the bounds of the Netherlands in RD New (NH-44), metres as before."""
+    low_m, high_m = format(low, ".0f"), format(high, ".0f")
+    return msg(
+        "%(axis)s %(value)s is outside the Netherlands in RD New (%(low)s–%(high)s m; NH-44)",
+        axis=axis,
+        value=value,
+        low=low_m,
+        high=high_m,
+    )
 
 
 # ------------------------------------------------------------------------------------ areas
@@ -277,7 +316,9 @@ def _crs(text: str, file: str) -> CRS:
     try:
         return CRS.from_user_input(text)
     except CRSError:
-        raise InputError(f"unknown CRS {text!r}", file=file, field="crs") from None
+        raise InputError(
+            msg("unknown CRS %(crs)s", crs=repr(text)), file=file, field="crs"
+        ) from None
 
 
 def _to_rd(geoms: list[Any], crs: CRS, file: str) -> list[Any]:
@@ -291,27 +332,40 @@ def _to_rd(geoms: list[Any], crs: CRS, file: str) -> list[Any]:
 
     out = [shapely.transform(g, move) for g in geoms]
     if not all(np.isfinite(shapely.get_coordinates(g)).all() for g in out):
-        raise InputError(f"coordinates cannot be reprojected from {crs.to_string()}", file=file)
+        raise InputError(
+            msg("coordinates cannot be reprojected from %(crs)s", crs=crs.to_string()), file=file
+        )
     return out
 
 
 def _check_geoms(geoms: list[Any], file: str, params: ParameterSet, day: dt.date) -> list[Any]:
     if not geoms:
-        raise InputError("no areas", file=file)
+        raise InputError(msg("no areas"), file=file)
     x0, y0, x1, y1 = _bounds(params, day)
     for i, g in enumerate(geoms, start=1):
         if g is None or g.is_empty:
-            raise InputError("empty geometry", file=file, row=i, field="geometry")
+            raise InputError(msg("empty geometry"), file=file, row=i, field="geometry")
         if g.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InputError(f"{g.geom_type} is not a polygon", file=file, row=i, field="geometry")
+            raise InputError(
+                msg("%(type)s is not a polygon", type=g.geom_type),
+                file=file,
+                row=i,
+                field="geometry",
+            )
         if not shapely.is_valid(g):
             raise InputError(
-                f"invalid polygon: {shapely.is_valid_reason(g)}", file=file, row=i, field="geometry"
+                msg("invalid polygon: %(reason)s", reason=shapely.is_valid_reason(g)),
+                file=file,
+                row=i,
+                field="geometry",
             )
         bx0, by0, bx1, by1 = g.bounds
         if bx0 < x0 or by0 < y0 or bx1 > x1 or by1 > y1:
             raise InputError(
-                "lies outside the Netherlands in RD New (NH-44)", file=file, row=i, field="geometry"
+                msg("lies outside the Netherlands in RD New (NH-44)"),
+                file=file,
+                row=i,
+                field="geometry",
             )
     return geoms
 
@@ -320,7 +374,7 @@ def read_areas(path: Path, params: ParameterSet, day: dt.date, crs: str | None =
     """Area polygons in RD New from GeoJSON, GeoParquet (.parquet) or GeoPackage (.gpkg)."""
     name = str(path)
     if not path.is_file():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     suffix = path.suffix.lower()
     reader: Callable[[Path, str | None], tuple[list[Any], CRS]]
     if suffix in (".geojson", ".json"):
@@ -330,7 +384,7 @@ def read_areas(path: Path, params: ParameterSet, day: dt.date, crs: str | None =
     elif suffix == ".gpkg":
         reader = _read_gpkg
     else:
-        raise InputError("unknown area format (use .geojson, .parquet or .gpkg)", file=name)
+        raise InputError(msg("unknown area format (use .geojson, .parquet or .gpkg)"), file=name)
     geoms, source_crs = reader(path, crs)
     return _check_geoms(_to_rd(geoms, source_crs, name), name, params, day)
 
@@ -340,13 +394,15 @@ def _read_geojson(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not valid GeoJSON: {str(exc).splitlines()[0]}", file=name) from None
+        raise InputError(
+            msg("not valid GeoJSON: %(error)s", error=str(exc).splitlines()[0]), file=name
+        ) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise InputError("expected a GeoJSON FeatureCollection", file=name)
+        raise InputError(msg("expected a GeoJSON FeatureCollection"), file=name)
     declared = data.get("crs")
     if declared is None and crs is None:
         raise InputError(
-            "missing CRS: add a 'crs' member (e.g. EPSG:28992) or pass --areas-crs (NH-47)",
+            msg("missing CRS: add a 'crs' member (e.g. EPSG:28992) or pass --areas-crs (NH-47)"),
             file=name,
             field="crs",
         )
@@ -354,21 +410,21 @@ def _read_geojson(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
         props = declared.get("properties", {}) if isinstance(declared, dict) else {}
         text = props.get("name") if isinstance(props, dict) else None
         if not isinstance(text, str):
-            raise InputError("the 'crs' member has no properties.name", file=name, field="crs")
+            raise InputError(msg("the 'crs' member has no properties.name"), file=name, field="crs")
         crs = text
     features = data.get("features")
     if not isinstance(features, list):
-        raise InputError("'features' is not a list", file=name)
+        raise InputError(msg("'features' is not a list"), file=name)
     geoms = []
     for i, f in enumerate(features, start=1):
         g = f.get("geometry") if isinstance(f, dict) else None
         if g is None:
-            raise InputError("feature without geometry", file=name, row=i, field="geometry")
+            raise InputError(msg("feature without geometry"), file=name, row=i, field="geometry")
         try:
             geoms.append(shapely.from_geojson(json.dumps(g)))
         except Exception as exc:  # shapely raises GEOSException subclasses
             raise InputError(
-                f"unreadable geometry: {str(exc).splitlines()[0]}",
+                msg("unreadable geometry: %(error)s", error=str(exc).splitlines()[0]),
                 file=name,
                 row=i,
                 field="geometry",
@@ -383,10 +439,12 @@ def _read_geoparquet(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
     try:
         table = pq.read_table(path)
     except Exception as exc:
-        raise InputError(f"not a Parquet file: {str(exc).splitlines()[0]}", file=name) from None
+        raise InputError(
+            msg("not a Parquet file: %(error)s", error=str(exc).splitlines()[0]), file=name
+        ) from None
     meta = table.schema.metadata or {}
     if b"geo" not in meta:
-        raise InputError("no GeoParquet 'geo' metadata", file=name)
+        raise InputError(msg("no GeoParquet 'geo' metadata"), file=name)
     geo = json.loads(meta[b"geo"])
     column = geo.get("primary_column", "geometry")
     info = geo.get("columns", {}).get(column, {})
@@ -395,16 +453,18 @@ def _read_geoparquet(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
         found = info.get("crs", "OGC:CRS84")
         crs_obj = CRS.from_user_input(found) if found is not None else None
         if crs_obj is None:
-            raise InputError("GeoParquet crs is null (unknown)", file=name, field="crs")
+            raise InputError(msg("GeoParquet crs is null (unknown)"), file=name, field="crs")
     else:
         crs_obj = _crs(crs, name)
     if column not in table.column_names:
-        raise InputError(f"no geometry column {column!r}", file=name)
+        raise InputError(msg("no geometry column %(column)s", column=repr(column)), file=name)
     try:
         geoms = list(shapely.from_wkb(table.column(column).to_pylist()))
     except Exception as exc:
         raise InputError(
-            f"unreadable geometry: {str(exc).splitlines()[0]}", file=name, field=column
+            msg("unreadable geometry: %(error)s", error=str(exc).splitlines()[0]),
+            file=name,
+            field=column,
         ) from None
     return geoms, crs_obj
 
@@ -431,7 +491,9 @@ def _read_gpkg(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
                 "SELECT table_name, column_name, srs_id FROM gpkg_geometry_columns"
             ).fetchall()
             if len(rows) != 1:
-                raise InputError(f"expected one geometry table, found {len(rows)}", file=name)
+                raise InputError(
+                    msg("expected one geometry table, found %(n)s", n=len(rows)), file=name
+                )
             table, column, srs_id = rows[0]
             org = con.execute(
                 "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
@@ -442,10 +504,12 @@ def _read_gpkg(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"not a GeoPackage: {exc}", file=name) from None
+        raise InputError(msg("not a GeoPackage: %(error)s", error=str(exc)), file=name) from None
     if crs is None:
         if org is None or srs_id in (0, -1):
-            raise InputError("missing CRS in gpkg_spatial_ref_sys (NH-47)", file=name, field="crs")
+            raise InputError(
+                msg("missing CRS in gpkg_spatial_ref_sys (NH-47)"), file=name, field="crs"
+            )
         crs = f"{org[0]}:{org[1]}"
     geoms = []
     for i, b in enumerate(blobs, start=1):
@@ -453,7 +517,10 @@ def _read_gpkg(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
             geoms.append(shapely.from_wkb(_gpkg_wkb(bytes(b))))
         except Exception as exc:
             raise InputError(
-                f"unreadable geometry: {str(exc).splitlines()[0]}", file=name, row=i, field=column
+                msg("unreadable geometry: %(error)s", error=str(exc).splitlines()[0]),
+                file=name,
+                row=i,
+                field=column,
             ) from None
     return geoms, _crs(crs, name)
 
@@ -472,10 +539,12 @@ def read_observed_sectors(path: Path) -> list[Observation]:
     for row, r in read_rows(path, OBSERVED_SECTOR_COLUMNS):
         year = r["year"]
         if not (year.isascii() and year.isdigit() and len(year) == 4):
-            raise InputError(f"not a year: {year!r}", file=name, row=row, field="year")
+            raise InputError(
+                msg("not a year: %(text)s", text=repr(year)), file=name, row=row, field="year"
+            )
         kt = cell_number(r["kt"], name, row, "kt")
         if kt < 0:
-            raise InputError("must not be negative", file=name, row=row, field="kt")
+            raise InputError(msg("must not be negative"), file=name, row=row, field="kt")
         out.append(Observation(r["sector"], r["substance"].lower(), int(year), kt))
     return out
 
@@ -486,13 +555,15 @@ def read_observed_farms(path: Path) -> dict[tuple[str, int], Decimal]:
     for row, r in read_rows(path, OBSERVED_FARM_COLUMNS):
         year = r["year"]
         if not (year.isascii() and year.isdigit() and len(year) == 4):
-            raise InputError(f"not a year: {year!r}", file=name, row=row, field="year")
+            raise InputError(
+                msg("not a year: %(text)s", text=repr(year)), file=name, row=row, field="year"
+            )
         kg = cell_number(r["nh3_kg"], name, row, "nh3_kg")
         if kg < 0:
-            raise InputError("must not be negative", file=name, row=row, field="nh3_kg")
+            raise InputError(msg("must not be negative"), file=name, row=row, field="nh3_kg")
         key = (r["farm_id"], int(year))
         if key in out:
-            raise InputError("farm and year given twice", file=name, row=row, field="year")
+            raise InputError(msg("farm and year given twice"), file=name, row=row, field="year")
         out[key] = kg
     return out
 
@@ -503,7 +574,7 @@ def read_commitments(path: Path) -> list[Commitment]:
     for row, r in read_rows(path, COMMITMENT_COLUMNS):
         amount = cell_number(r["amount_eur_m"], name, row, "amount_eur_m")
         if amount < 0:
-            raise InputError("must not be negative", file=name, row=row, field="amount_eur_m")
+            raise InputError(msg("must not be negative"), file=name, row=row, field="amount_eur_m")
         out.append(Commitment(r["kind"], r["line"], amount, r["description"]))
     return out
 
@@ -514,7 +585,7 @@ def read_ladder(path: Path | None = None) -> list[LadderStep]:
     out = []
     for row, r in read_rows(path, LADDER_COLUMNS):
         if not r["step"].isdigit():
-            raise InputError("not a whole number", file=name, row=row, field="step")
+            raise InputError(msg("not a whole number"), file=name, row=row, field="step")
         out.append(LadderStep(int(r["step"]), r["trigger"], r["measure"], r["source"]))
     return out
 
@@ -526,13 +597,21 @@ def read_farms(path: Path) -> dict[str, Decimal]:
     for row, r in read_rows(path, FARM_COLUMNS):
         farm = r["farm_id"]
         if not farm:
-            raise InputError("is empty", file=name, row=row, field="farm_id")
+            raise InputError(msg("is empty"), file=name, row=row, field="farm_id")
         if farm in out:
-            raise InputError(f"farm {farm!r} given twice", file=name, row=row, field="farm_id")
+            raise InputError(
+                msg("farm %(farm)s given twice", farm=repr(farm)),
+                file=name,
+                row=row,
+                field="farm_id",
+            )
         ha = cell_number(r["hectares"], name, row, "hectares")
         if ha <= 0:
             raise InputError(
-                f"must be greater than 0, got {r['hectares']}", file=name, row=row, field="hectares"
+                msg("must be greater than 0, got %(text)s", text=r["hectares"]),
+                file=name,
+                row=row,
+                field="hectares",
             )
         out[farm] = ha
     return out
@@ -547,28 +626,36 @@ def read_ghg_factors(path: Path, catalogue: Catalogue) -> GhgFactors:
     for row, r in read_rows(path, GHG_FACTOR_COLUMNS):
         category = "".join(r["animal_category"].split()).upper()
         if not category:
-            raise InputError("is empty", file=name, row=row, field="animal_category")
+            raise InputError(msg("is empty"), file=name, row=row, field="animal_category")
         if category not in known:
             raise InputError(
-                f"unknown animal category {r['animal_category']!r} (the catalogue has "
-                f"{', '.join(sorted(known))})",
+                msg(
+                    "unknown animal category %(category)s (the catalogue has %(known)s)",
+                    category=repr(r["animal_category"]),
+                    known=", ".join(sorted(known)),
+                ),
                 file=name,
                 row=row,
                 field="animal_category",
             )
         if category in out:
             raise InputError(
-                f"animal category {category} given twice",
+                msg("animal category %(category)s given twice", category=category),
                 file=name,
                 row=row,
                 field="animal_category",
             )
         factor = cell_number(r["kg_co2e_per_animal"], name, row, "kg_co2e_per_animal")
         if factor < 0:
-            raise InputError("must not be negative", file=name, row=row, field="kg_co2e_per_animal")
+            raise InputError(
+                msg("must not be negative"), file=name, row=row, field="kg_co2e_per_animal"
+            )
         if not r["source"]:
             raise InputError(
-                "is empty: name where the factor comes from", file=name, row=row, field="source"
+                msg("is empty: name where the factor comes from"),
+                file=name,
+                row=row,
+                field="source",
             )
         out[category] = GhgFactor(category, factor, r["source"], row)
     return GhgFactors(out, name)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import tidy
 
@@ -73,7 +74,7 @@ def table(params: ParameterSet, day: dt.date) -> list[BudgetRow]:
         row = rows.setdefault((kind, line), BudgetRow(kind, line, label, dict.fromkeys(COLUMNS)))
         row.cells[column] = params.at(name, day).value
     if not rows:
-        raise RuleError(f"parameter set '{params.name}' has no budget table")
+        raise RuleError(msg("parameter set '%(set)s' has no budget table", set=params.name))
     return list(rows.values())
 
 
@@ -92,7 +93,9 @@ def check_table(rows: Sequence[BudgetRow]) -> list[Check]:
         parts = [r.cells["startpakket"], r.cells["vervolgpakket"]]
         printed = r.cells[TOTAL]
         if printed is None:
-            raise RuleError(f"budget row {r.kind}.{r.line} has no total")
+            raise RuleError(
+                msg("budget row %(kind)s.%(line)s has no total", kind=r.kind, line=r.line)
+            )
         computed = _sum(parts)
         checks.append(
             Check(r.kind, f"row {r.line}", _fmt(parts), computed, printed, computed == printed)
@@ -103,7 +106,7 @@ def check_table(rows: Sequence[BudgetRow]) -> list[Check]:
         if not lines:
             continue
         if len(totals) != 1:
-            raise RuleError(f"budget table: {kind} needs exactly one total row")
+            raise RuleError(msg("budget table: %(kind)s needs exactly one total row", kind=kind))
         for c in COLUMNS:
             parts = [r.cells[c] for r in lines]
             printed = totals[0].cells[c]
@@ -152,7 +155,7 @@ def track(rows: Sequence[BudgetRow], commitments: Sequence[Commitment]) -> list[
     for c in commitments:
         key = (c.kind, c.line)
         if key not in lines:
-            raise RuleError(f"unknown budget line {c.kind}.{c.line}")
+            raise RuleError(msg("unknown budget line %(kind)s.%(line)s", kind=c.kind, line=c.line))
         committed[key] += c.amount_eur_m
     out = []
     for key, r in lines.items():

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Literal
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet, ParamValue
 from keten.core.trace import Trace
 
@@ -61,9 +62,15 @@ class Catalogue:
         self.systems: dict[str, System] = {}
         for s in systems:
             if s.code in self.systems:
-                raise RuleError(f"catalogue: code {s.code} appears twice")
+                raise RuleError(msg("catalogue: code %(code)s appears twice", code=s.code))
             if s.parameter not in params:
-                raise RuleError(f"catalogue: code {s.code} has no parameter {s.parameter}")
+                raise RuleError(
+                    msg(
+                        "catalogue: code %(code)s has no parameter %(parameter)s",
+                        code=s.code,
+                        parameter=s.parameter,
+                    )
+                )
             self.systems[s.code] = s
         self._values: dict[tuple[str, int], ParamValue] = {}
         self._best: dict[tuple[str, int], System] = {}
@@ -72,14 +79,20 @@ class Catalogue:
             if s.kind == "traditional":
                 if s.animal_category in self.traditional:
                     raise RuleError(
-                        f"catalogue: animal category {s.animal_category} has two traditional "
-                        "systems"
+                        msg(
+                            "catalogue: animal category %(category)s has two traditional systems",
+                            category=s.animal_category,
+                        )
                     )
                 self.traditional[s.animal_category] = s
         for s in self.systems.values():
             if s.kind == "housing" and s.animal_category not in self.traditional:
                 raise RuleError(
-                    f"catalogue: {s.code} has no traditional system for {s.animal_category}"
+                    msg(
+                        "catalogue: %(code)s has no traditional system for %(category)s",
+                        code=s.code,
+                        category=s.animal_category,
+                    )
                 )
 
     def resolve(self, code: str) -> Resolved:
@@ -89,7 +102,7 @@ class Catalogue:
             return Resolved(self.systems[key], alias=False)
         if key.startswith("H") and key[1:] in self.systems:
             return Resolved(self.systems[key[1:]], alias=True)
-        raise RuleError(f"unknown housing or additional system code {code!r}")
+        raise RuleError(msg("unknown housing or additional system code %(code)s", code=repr(code)))
 
     def value(self, name: str, year: int, trace: Trace | None = None) -> Decimal:
         """``params.get(name, year)``, memoised (the set is immutable); recorded in ``trace``."""
@@ -124,6 +137,12 @@ class Catalogue:
             if p.covers(year):
                 candidates.append((self.params.get(s.parameter, year).value, s.code, s))
         if not candidates:
-            raise RuleError(f"no housing system of animal category {category} is valid in {year}")
+            raise RuleError(
+                msg(
+                    "no housing system of animal category %(category)s is valid in %(year)s",
+                    category=category,
+                    year=year,
+                )
+            )
         best = self._best[key] = min(candidates, key=lambda c: (c[0], c[1]))[2]
         return best

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import LEGAL_CONTEXT, exact_sum, mul, tidy
 from keten.core.trace import Trace, merged
@@ -93,7 +94,7 @@ class FarmEmission:
 def check_reduction(value: Decimal) -> None:
     """A reduction is a fraction in [0, 1) (NH-07): 1 would make any emission vanish."""
     if not (Decimal(0) <= value < ONE):
-        raise RuleError(f"reduction {value} is outside [0, 1)")
+        raise RuleError(msg("reduction %(value)s is outside [0, 1)", value=value))
 
 
 def housing_plan(
@@ -109,10 +110,23 @@ def housing_plan(
     traditional: Decimal | None
     if h.housing_code is not None:
         if h.ef_nh3 is not None or h.traditional_ef_nh3 is not None:
-            raise RuleError(f"{who}: give housing_code or ef_nh3 (custom), not both (NH-05)")
+            raise RuleError(
+                msg(
+                    "%(farm)s %(housing)s: give housing_code or ef_nh3 (custom), not both (NH-05)",
+                    farm=h.farm_id,
+                    housing=h.label,
+                )
+            )
         resolved = catalogue.resolve(h.housing_code)
         if resolved.system.kind == "additional":
-            raise RuleError(f"{who}: {h.housing_code} is an additional system, not a housing")
+            raise RuleError(
+                msg(
+                    "%(farm)s %(housing)s: %(code)s is an additional system, not a housing",
+                    farm=h.farm_id,
+                    housing=h.label,
+                    code=h.housing_code,
+                )
+            )
         factor = catalogue.factor(resolved, year, trace)
         trad_sys = catalogue.traditional_for(resolved.system)
         if trace is not None:
@@ -127,9 +141,15 @@ def housing_plan(
         traditional = None
     else:
         if h.ef_nh3 is None:
-            raise RuleError(f"{h.farm_id}: give housing_code or ef_nh3")
+            raise RuleError(msg("%(farm)s: give housing_code or ef_nh3", farm=h.farm_id))
         if h.ef_nh3 < 0:
-            raise RuleError(f"{who}: ef_nh3 must not be negative")
+            raise RuleError(
+                msg(
+                    "%(farm)s %(housing)s: ef_nh3 must not be negative",
+                    farm=h.farm_id,
+                    housing=h.label,
+                )
+            )
         factor = h.ef_nh3
         traditional = h.traditional_ef_nh3
         trad_code = "custom traditional"
@@ -143,7 +163,15 @@ def housing_plan(
         if a.code is not None:
             resolved = catalogue.resolve(a.code)
             if resolved.system.kind != "additional":
-                raise RuleError(f"{who}: {a.code} is a housing system, not an additional system")
+                raise RuleError(
+                    msg(
+                        "%(farm)s %(housing)s: %(code)s is a housing system, not an additional "
+                        "system",
+                        farm=h.farm_id,
+                        housing=h.label,
+                        code=a.code,
+                    )
+                )
             r = catalogue.factor(resolved, year, trace)
             scrubber = scrubber or resolved.system.scrubber
             reductions.append((resolved.system.code, r))
@@ -157,7 +185,12 @@ def housing_plan(
         if traditional is None:
             if not traditional_param:
                 raise RuleError(
-                    f"{who}: an air scrubber on a custom housing needs traditional_ef_nh3 (NH-05)"
+                    msg(
+                        "%(farm)s %(housing)s: an air scrubber on a custom housing needs "
+                        "traditional_ef_nh3 (NH-05)",
+                        farm=h.farm_id,
+                        housing=h.label,
+                    )
                 )
             traditional = catalogue.value(traditional_param, year, trace)
         floor_fraction = catalogue.value(FLOOR_PARAM, year, trace)
@@ -204,7 +237,7 @@ def housing_emission(
 ) -> HousingEmission:
     """Emission of one housing row for ``year`` (see the module docstring)."""
     if h.animals < 0:
-        raise RuleError(f"{h.farm_id}: animals must not be negative")
+        raise RuleError(msg("%(farm)s: animals must not be negative", farm=h.farm_id))
     factor, reductions = housing_plan(h, catalogue, year, trace)
     nh3 = apply_plan(h, factor, reductions, trace)
     return HousingEmission(h.farm_id, h.label, h.animals, nh3, factor, trace)
@@ -253,7 +286,7 @@ class PlanCache:
 
     def _compute(self, h: Housing) -> tuple[Decimal, Decimal]:
         if h.animals < 0:
-            raise RuleError(f"{h.farm_id}: animals must not be negative")
+            raise RuleError(msg("%(farm)s: animals must not be negative", farm=h.farm_id))
         key = plan_key(h)
         plan = self.plans.get(key)
         if plan is None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.quantity import LEGAL_CONTEXT, div, mul, tidy
 from keten.nitrogen.catalogue import Catalogue
 from keten.nitrogen.emissions import FarmEmission, Housing
@@ -86,7 +87,7 @@ def _opt(value: Decimal | None) -> Decimal | None:
 def per_hectare(value: Decimal, hectares: Decimal) -> Decimal:
     """``value / hectares`` in the 60-digit context (NH-49); ``RuleError`` for hectares ≤ 0."""
     if hectares <= 0:
-        raise RuleError(f"hectares must be greater than 0, got {hectares}")
+        raise RuleError(msg("hectares must be greater than 0, got %(hectares)s", hectares=hectares))
     return div(value, hectares)
 
 
@@ -163,8 +164,14 @@ def _ghg(
         factor = ghg.factors.get(category)
         if factor is None:
             raise RuleError(
-                f"no GHG factor for animal category {category} (farm {h.farm_id}, housing "
-                f"{h.housing_code}) in {ghg.file}"
+                msg(
+                    "no GHG factor for animal category %(category)s (farm %(farm)s, housing "
+                    "%(housing)s) in %(file)s",
+                    category=category,
+                    farm=h.farm_id,
+                    housing=h.housing_code,
+                    file=ghg.file,
+                )
             )
         kg = mul(Decimal(h.animals), factor.kg_co2e_per_animal)
         k.ghg_by_housing.append(kg)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Literal
 
 from keten.core.errors import ParameterError, RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import mul, percent, tidy
 from keten.core.trace import Trace
@@ -122,7 +123,13 @@ def farm_norms(
     carries a trace of its steps and parameters; without, the housing plans are shared between
     rows with the same description (NH-48) and the numbers are the same."""
     if method not in METHODS:
-        raise RuleError(f"unknown norm method {method!r} (expected {', '.join(METHODS)})")
+        raise RuleError(
+            msg(
+                "unknown norm method %(method)s (expected %(methods)s)",
+                method=repr(method),
+                methods=", ".join(METHODS),
+            )
+        )
     params: ParameterSet = catalogue.params
     target_year = int(params.at("nitrogen.target_year", SEED_DAY).value)
     farms: dict[str, list[Housing]] = {}
@@ -223,7 +230,9 @@ def _monitor(
     steps = {s.trigger: s for s in ladder}
     for needed in ("behind_in_monitoring_year", "norm_missed_target_year", "repeated_or_serious"):
         if needed not in steps:
-            raise RuleError(f"enforcement ladder has no step for trigger {needed}")
+            raise RuleError(
+                msg("enforcement ladder has no step for trigger %(trigger)s", trigger=needed)
+            )
     last = max([y for (f, y) in observed if f == fn.farm_id], default=target_year)
     years = [y for y in monitoring_years(params, max(last, target_year)) if y > fn.reference_year]
     misses = 0
@@ -280,7 +289,8 @@ def _monitor(
             try:
                 cost = trace.record(params.at("nitrogen.enforcement.avoided_cost_per_kg", SEED_DAY))
             except ParameterError as exc:
-                reason += f"; fine not sized: {exc}"
+                # the reason is result data (table, CSV export), English like the rest of it
+                reason += f"; fine not sized: {exc.english()}"
         if cost is not None:
             fine = mul(gap, cost, factor)
             trace.step(

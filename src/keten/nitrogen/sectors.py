@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from keten.core.errors import ParameterError, RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import div, mul, percent, tidy
 from keten.core.trace import Trace
@@ -60,7 +61,14 @@ def _maybe(trace: Trace, name: str, year: int, notes: list[str]) -> Decimal | No
 def sector_target(params: ParameterSet, sector: str, substance: str, trace: Trace) -> SectorTarget:
     if (sector, substance) not in SECTOR_TARGETS:
         known = ", ".join(f"{s}/{n}" for s, n in SECTOR_TARGETS)
-        raise RuleError(f"no target for {sector}/{substance} (known: {known})")
+        raise RuleError(
+            msg(
+                "no target for %(sector)s/%(substance)s (known: %(known)s)",
+                sector=sector,
+                substance=substance,
+                known=known,
+            )
+        )
     target_year = int(params.at("nitrogen.target_year", _day()).value)
     notes: list[str] = []
     baseline = _maybe(trace, f"nitrogen.sector.{sector}.{substance}_2019", BASE_YEAR, notes)
@@ -157,9 +165,21 @@ def monitor(
     for o in observations:
         t = by_key.get((o.sector, o.substance))
         if t is None:
-            raise RuleError(f"no target for {o.sector}/{o.substance}")
+            raise RuleError(
+                msg(
+                    "no target for %(sector)s/%(substance)s",
+                    sector=o.sector,
+                    substance=o.substance,
+                )
+            )
         if o.year < BASE_YEAR:
-            raise RuleError(f"year {o.year} is before the base year {BASE_YEAR}")
+            raise RuleError(
+                msg(
+                    "year %(year)s is before the base year %(base_year)s",
+                    year=o.year,
+                    base_year=BASE_YEAR,
+                )
+            )
         if t.baseline_kt is None or t.target_kt is None:
             out.append(
                 SectorStatus(

@@ -29,6 +29,7 @@ import shapely
 from numpy.typing import NDArray
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.trace import Trace
 
@@ -89,7 +90,7 @@ class AreaIndex:
 
     def __init__(self, geometries: Sequence[Any]) -> None:
         if not geometries:
-            raise RuleError("no areas given")
+            raise RuleError(msg("no areas given"))
         self.geometries = np.asarray(geometries, dtype=object)
         self.tree = shapely.STRtree(self.geometries)
 
@@ -135,11 +136,13 @@ def rank_applications(
 ) -> Allocation:
     """Rank and allocate (module docstring). ``budget_eur`` overrides the parameter budget."""
     if mode not in MODES:
-        raise RuleError(f"unknown allocation mode {mode!r} (expected stop or skip)")
+        raise RuleError(
+            msg("unknown allocation mode %(mode)s (expected stop or skip)", mode=repr(mode))
+        )
     ids = [a.application_id for a in applications]
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})[0]
-        raise RuleError(f"application id {dup!r} appears more than once")
+        raise RuleError(msg("application id %(id)s appears more than once", id=repr(dup)))
     trace = Trace(params)
     limit = trace.record(params.at("nitrogen.vbr.priority_distance", day))
     places = int(trace.record(params.at("nitrogen.vbr.eur_per_kg_decimals", day)))
@@ -150,7 +153,7 @@ def rank_applications(
         trace.step("budget", "Vbr budget (Tabel 1)", budget)
     else:
         if budget_eur < 0:
-            raise RuleError("budget must not be negative")
+            raise RuleError(msg("budget must not be negative"))
         budget = budget_eur
         trace.step("budget", "given with --budget", budget)
     xs = np.array([a.x for a in applications], dtype=np.float64)

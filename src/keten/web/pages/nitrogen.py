@@ -194,13 +194,17 @@ def as_file(content: str | bytes, filename: str) -> Iterator[Path]:
 
 
 def read_named(content: str | bytes, filename: str, reader: Callable[[Path], T]) -> T:
-    """``reader`` on ``content``; an ``InputError`` names ``filename``, not the temporary path."""
+    """``reader`` on ``content``; an ``InputError`` names ``filename``, not the temporary path.
+    The message stays translatable (``exc.translatable``): its place ("row 3, field 'x'") is
+    then shown in the page's language together with the reason."""
     with as_file(content, filename) as path:
         try:
             return reader(path)
         except InputError as exc:
             if exc.file == str(path):
-                raise InputError(exc.reason, file=filename, row=exc.row, field=exc.field) from None
+                raise InputError(
+                    exc.translatable, file=filename, row=exc.row, field=exc.field
+                ) from None
             raise
 
 
