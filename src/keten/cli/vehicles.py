@@ -28,6 +28,7 @@ from keten.core.params import ParameterSet, available_sets, load_set
 from keten.core.trace import Trace
 from keten.io.vehicles_files import (
     Monitoring,
+    no_usable_rows,
     read_credits,
     read_derogations,
     read_esr_series,
@@ -223,12 +224,7 @@ def _read(
         skipped_out=skipped_out,
     )
     if not mon.fleets:
-        why = "; ".join(f"{s.reason} ×{s.count}" for s in mon.skipped)
-        raise InputError(
-            f"no usable rows for {year}"
-            + (f" ({mon.skipped_count} skipped: {why})" if why else ""),
-            file=str(data),
-        )
+        raise no_usable_rows(mon, year, str(data))
     _report_skipped(mon, data, strict, skipped_out)
     return mon
 

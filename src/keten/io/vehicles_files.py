@@ -5,6 +5,10 @@ The EEA file is read lazily with polars (``scan_csv``/``scan_parquet``) and aggr
 manufacturer or pool with the streaming engine, so memory stays bounded for files of 15 million
 rows. Rows that cannot be used are never dropped silently: each gets a reason, and the caller
 receives counts per reason, the first rows of each, and can write all of them to a file.
+
+Errors and the reasons of skipped rows are translatable messages (``keten.core.messages``): the
+English text (CLI, the skipped-rows file, exports, tests) is the one the checks always gave; a
+web page shows them in its language (``Skipped.text``, ``str(exc)``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from keten.core.errors import InputError
+from keten.core.messages import Msg, msg
 from keten.io.csvfile import cell_number, cell_required, check_header, read_rows
 from keten.vehicles.accounts import EsrYear, NetPoint
 from keten.vehicles.model import FUEL_TYPES, Credits, Fleet
@@ -46,11 +51,25 @@ def _canonical(name: str) -> str:
 
 @dataclass(frozen=True)
 class Skipped:
-    """Rows not used, per reason: how many, and the first few row numbers with their values."""
+    """Rows not used, per reason: how many, and the first few row numbers with their values.
+
+    ``reason`` is the English text (CLI, the skipped-rows file, exports); ``message`` the same
+    reason as a translatable message, ``text`` its text in the current language (web pages)."""
 
     reason: str
     count: int
     examples: list[dict[str, object]]
+    message: Msg | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def translatable(self) -> str | Msg:
+        """The reason as a translatable message when there is one, else its English text."""
+        return self.reason if self.message is None else self.message
+
+    @property
+    def text(self) -> str:
+        """The reason in the current context's language (English unless a translator is set)."""
+        return self.reason if self.message is None else self.message.render()
 
 
 @dataclass
@@ -78,9 +97,9 @@ def scan_monitoring(path: Path, *, typed: bool = False) -> pl.LazyFrame:
     """
     name = str(path)
     if not path.exists():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     if path.is_dir():
-        raise InputError("is a folder, not a file", file=name)
+        raise InputError(msg("is a folder, not a file"), file=name)
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -92,28 +111,34 @@ def scan_monitoring(path: Path, *, typed: bool = False) -> pl.LazyFrame:
             try:
                 text = first.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise InputError("not UTF-8 text (header line)", file=name) from None
+                raise InputError(msg("not UTF-8 text (header line)"), file=name) from None
             if not text.strip():
-                raise InputError("empty file; expected a header line", file=name)
+                raise InputError(msg("empty file; expected a header line"), file=name)
             header = next(csv.reader([text]))
             overrides = (
                 {h: pl.Float64 for h in header if _canonical(h) in NUMERIC_FIELDS} if typed else {}
             )
             lf = pl.scan_csv(path, infer_schema=False, schema_overrides=overrides)
         else:
-            raise InputError("expected a .csv or .parquet file", file=name)
+            raise InputError(msg("expected a .csv or .parquet file"), file=name)
     except InputError:
         raise
     except Exception as exc:  # polars/arrow errors on corrupt files
-        raise InputError(f"cannot read: {str(exc).splitlines()[0]}", file=name) from None
+        raise InputError(_cannot_read(exc), file=name) from None
     canon = [_canonical(h) for h in header]
     dupes = sorted({c for c in canon if canon.count(c) > 1})
     if dupes:
-        raise InputError(f"header: duplicate column(s) {', '.join(dupes)}", file=name)
+        raise InputError(
+            msg("header: duplicate column(s) %(columns)s", columns=", ".join(dupes)), file=name
+        )
     missing = [c for c in EEA_REQUIRED if c not in canon]
     if missing:
         raise InputError(
-            f"header: missing column(s) {', '.join(missing)} (need {','.join(EEA_REQUIRED)})",
+            msg(
+                "header: missing column(s) %(columns)s (need %(header)s)",
+                columns=", ".join(missing),
+                header=",".join(EEA_REQUIRED),
+            ),
             file=name,
         )
     renames = {h: c for h, c in zip(header, canon, strict=True) if h != c}
@@ -121,6 +146,11 @@ def scan_monitoring(path: Path, *, typed: bool = False) -> pl.LazyFrame:
         lf = lf.rename(renames)
     keep = [c for c in (*EEA_REQUIRED, *EEA_OPTIONAL) if c in canon]
     return lf.select(keep)
+
+
+def _cannot_read(exc: Exception) -> Msg:
+    """A library's error on a corrupt file: its first line, kept as it is (English)."""
+    return msg("cannot read: %(error)s", error=str(exc).splitlines()[0])
 
 
 def _t(col: str) -> pl.Expr:
@@ -176,38 +206,74 @@ def _texts(schema: pl.Schema, numeric: Sequence[str]) -> list[pl.Expr]:
     return out
 
 
-Check = tuple[pl.Expr, pl.Expr, pl.Expr | None]
+#: A row check: (when the row is refused, why — a translatable reason whose English text is the
+#: reason the file reports —, the offending value shown after the reason or None).
+Check = tuple[pl.Expr, Msg, pl.Expr | None]
 
 
 def _check_number(
-    col: str, *, integer: bool, maximum: float, what: str, allow_zero: bool, required: bool
+    col: str, *, integer: bool, maximum: float, what: Msg, allow_zero: bool, required: bool
 ) -> list[Check]:
-    """Conditions (when → reason, detail) for one numeric column, in order of precedence."""
+    """Conditions (when → reason, detail) for one numeric column, in order of precedence;
+    ``what`` names the quantity (a word shown to the user, translated with the reason)."""
     t, v = _t(col), _v(col)  # the text is only evaluated for refused rows
     empty = _e(col)
+    named: dict[str, object] = {"what": what, "column": col}
     checks: list[Check] = []
     if required:
-        checks.append((empty, pl.lit(f"missing {what} ({col})"), None))
+        checks.append((empty, msg("missing %(what)s (%(column)s)", **named), None))
     bad = ~empty & (v.is_null() | ~v.is_finite())
-    checks.append((bad, pl.lit(f"{what} ({col}) is not a number"), t))
-    checks.append((~empty & (v < 0), pl.lit(f"negative {what} ({col})"), None))
+    checks.append((bad, msg("%(what)s (%(column)s) is not a number", **named), t))
+    checks.append((~empty & (v < 0), msg("negative %(what)s (%(column)s)", **named), None))
     if not allow_zero:
-        checks.append((~empty & (v == 0), pl.lit(f"{what} ({col}) is zero"), None))
-    checks.append((~empty & (v > maximum), pl.lit(f"{what} ({col}) above {maximum:g}"), None))
+        checks.append((~empty & (v == 0), msg("%(what)s (%(column)s) is zero", **named), None))
+    checks.append(
+        (
+            ~empty & (v > maximum),
+            msg("%(what)s (%(column)s) above %(maximum)s", **named, maximum=format(maximum, "g")),
+            None,
+        )
+    )
     if integer:
         checks.append(
-            (~empty & (v != v.round(0)), pl.lit(f"{what} ({col}) is not a whole number"), t)
+            (
+                ~empty & (v != v.round(0)),
+                msg("%(what)s (%(column)s) is not a whole number", **named),
+                t,
+            )
         )
     else:
         scaled = v * MILLI
         checks.append(
             (
                 ~empty & ((scaled - scaled.round(0)).abs() > 1e-6),
-                pl.lit(f"{what} ({col}) has more than 3 decimals"),
+                msg("%(what)s (%(column)s) has more than 3 decimals", **named),
                 t,
             )
         )
     return checks
+
+
+def _with_value(reason: Msg, value: str) -> Msg:
+    """A reason followed by the offending value, as the file reports it: ``reason: 'value'``."""
+    return msg("%(reason)s: '%(value)s'", reason=reason, value=value)
+
+
+def _reason_messages(checks: Sequence[Check]) -> dict[str, Msg]:
+    """English reason → its translatable message, for the checks of one read."""
+    return {why.english(): why for _, why, _ in checks}
+
+
+def _message_of(reason: str, known: dict[str, Msg]) -> Msg | None:
+    """The translatable message of a reason as the file reports it: a check's English reason,
+    or that reason followed by ``: 'value'`` (the row's value). None if it is neither."""
+    if reason in known:
+        return known[reason]
+    for english, why in known.items():
+        head = english + ": '"
+        if reason.startswith(head) and reason.endswith("'") and len(reason) > len(head):
+            return _with_value(why, reason[len(head) : -1])
+    return None
 
 
 def _ok_number(
@@ -254,44 +320,49 @@ def aggregate_monitoring(
     """
     cols = lf.collect_schema().names()
     if skipped_out is not None and not skipped_out.parent.is_dir():
-        raise InputError("folder for the skipped rows does not exist", file=str(skipped_out))
+        raise InputError(msg("folder for the skipped rows does not exist"), file=str(skipped_out))
     mass_col, e_col = ("M", "Enedc") if nedc else ("Mt", "Ewltp")
     for c in (mass_col, e_col):
         if c not in cols:
-            raise InputError(f"header: missing column {c} (needed for this year)", file=file)
+            raise InputError(
+                msg("header: missing column %(column)s (needed for this year)", column=c),
+                file=file,
+            )
     has_pool, has_eco, has_cn = "Mp" in cols, "Erwltp" in cols, "Cn" in cols
     if m1e and not has_cn:
-        raise InputError("header: an M1E list needs the column Cn (commercial name)", file=file)
+        raise InputError(
+            msg("header: an M1E list needs the column Cn (commercial name)"), file=file
+        )
     numeric = ["Year", mass_col, e_col, "R", *(["Erwltp"] if has_eco else [])]
     text = ["Mh", "Ft", *[c for c in ("Mp", "Cn") if c in cols and (c != "Cn" or m1e)]]
     schema = lf.collect_schema()
     year_t, year_v = _t("Year"), _v("Year")
     conditions: list[Check] = [
-        (_e("Year"), pl.lit("missing year (Year)"), None),
+        (_e("Year"), msg("missing year (Year)"), None),
         (
             year_v.is_null() | (year_v != year_v.round(0)),
-            pl.lit("year (Year) is not a whole number"),
+            msg("year (Year) is not a whole number"),
             year_t,
         ),
-        (~year_v.is_in([float(y) for y in years]), pl.lit("row of another year (Year)"), year_t),
-        (_t("Mh").is_null() | (_t("Mh") == ""), pl.lit("missing manufacturer (Mh)"), None),
-        (_t("Ft").is_null() | (_t("Ft") == ""), pl.lit("missing fuel type (Ft)"), None),
+        (~year_v.is_in([float(y) for y in years]), msg("row of another year (Year)"), year_t),
+        (_t("Mh").is_null() | (_t("Mh") == ""), msg("missing manufacturer (Mh)"), None),
+        (_t("Ft").is_null() | (_t("Ft") == ""), msg("missing fuel type (Ft)"), None),
         (
             ~_t("Ft").str.to_lowercase().is_in(list(FUEL_TYPES)),
-            pl.lit("unknown fuel type (Ft)"),
+            msg("unknown fuel type (Ft)"),
             _t("Ft"),
         ),
     ]
     # conditions[3:6] read text (Mh, Ft): the clean pass makes them once per group (VH-17)
     text_checks = slice(3, 6)
     conditions += _check_number(
-        mass_col, integer=False, maximum=MAX_MASS, what="mass", allow_zero=False, required=True
+        mass_col, integer=False, maximum=MAX_MASS, what=msg("mass"), allow_zero=False, required=True
     )
     conditions += _check_number(
         e_col,
         integer=False,
         maximum=MAX_EMISSIONS,
-        what="emissions",
+        what=msg("emissions"),
         allow_zero=True,
         required=True,
     )
@@ -300,7 +371,7 @@ def aggregate_monitoring(
             "Erwltp",
             integer=False,
             maximum=MAX_EMISSIONS,
-            what="eco-innovation savings",
+            what=msg("eco-innovation savings"),
             allow_zero=True,
             required=False,
         )
@@ -308,14 +379,14 @@ def aggregate_monitoring(
         "R",
         integer=True,
         maximum=MAX_REGISTRATIONS,
-        what="registrations",
+        what=msg("registrations"),
         allow_zero=False,
         required=True,
     )
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
     detail: pl.Expr = pl.lit(None, dtype=pl.String)
     for cond, why, value in reversed(conditions):
-        reason = pl.when(cond.fill_null(True)).then(why).otherwise(reason)
+        reason = pl.when(cond.fill_null(True)).then(pl.lit(why.english())).otherwise(reason)
         detail = (
             pl.when(cond.fill_null(True))
             .then(pl.lit(None, dtype=pl.String) if value is None else value)
@@ -454,7 +525,7 @@ def aggregate_monitoring(
             # Every refused row with its reason; a header only when none was refused.
             bad.select("row", "reason", *cols).sink_csv(skipped_out)
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"cannot read: {str(exc).splitlines()[0]}", file=file) from None
+        raise InputError(_cannot_read(exc), file=file) from None
     good = agg_df.with_columns(
         pl.when(pl.col("pool").is_not_null() & (pl.col("pool") != ""))
         .then(pl.col("pool"))
@@ -468,7 +539,10 @@ def aggregate_monitoring(
     )
     if pooled.height and int(pooled["n"].max()) > MAX_FLEET_REGISTRATIONS:  # type: ignore[arg-type]
         raise InputError(
-            f"a fleet has more than {MAX_FLEET_REGISTRATIONS:,} registrations (exact sums)",
+            msg(
+                "a fleet has more than %(limit)s registrations (exact sums)",
+                limit=format(MAX_FLEET_REGISTRATIONS, ","),
+            ),
             file=file,
         )
     fleets: dict[tuple[str, int], Fleet] = {}
@@ -488,10 +562,12 @@ def aggregate_monitoring(
             members=tuple(row["members"]) if row["is_pool"] else (),
         )
     skipped = []
+    known = _reason_messages(conditions)
     for srow in summary.sort("first").iter_rows(named=True):
         assert ex_df is not None
         ex = ex_df.filter(pl.col("reason") == srow["reason"]).head(EXAMPLE_ROWS).to_dicts()
-        skipped.append(Skipped(srow["reason"], int(srow["rows"]), ex))
+        message = _message_of(srow["reason"], known)
+        skipped.append(Skipped(srow["reason"], int(srow["rows"]), ex, message))
     return Monitoring(fleets, skipped, int(everything["rows"].sum()))
 
 
@@ -538,6 +614,34 @@ def read_monitoring(
     return aggregate_monitoring(scan_monitoring(path), str(path), years, **kw)  # type: ignore[arg-type]
 
 
+def no_usable_rows(mon: Monitoring, year: int, file: str) -> InputError:
+    """The refusal of a file none of whose rows can be used for ``year``, with the reasons of
+    the skipped rows (translated where the message is shown; English text as the CLI's)."""
+    if not mon.skipped:
+        return InputError(msg("no usable rows for %(year)s", year=year), file=file)
+    reasons = [
+        msg("%(reason)s ×%(count)s", reason=s.translatable, count=s.count) for s in mon.skipped
+    ]
+    return InputError(
+        msg(
+            "no usable rows for %(year)s (%(n)s skipped: %(reasons)s)",
+            year=year,
+            n=mon.skipped_count,
+            reasons=_listing(reasons),
+        ),
+        file=file,
+    )
+
+
+def _listing(items: Sequence[Msg]) -> Msg:
+    """``a; b; c`` as one message whose parts are translated (nested in halves, so the depth
+    stays logarithmic however many distinct reasons a file has)."""
+    if len(items) == 1:
+        return items[0]
+    half = len(items) // 2
+    return msg("%(first)s; %(rest)s", first=_listing(items[:half]), rest=_listing(items[half:]))
+
+
 def _dec(v: object) -> Decimal:
     """An Int64 sum of milli-units as an exact Decimal."""
     return Decimal(int(v or 0)) / MILLI  # type: ignore[call-overload]
@@ -553,13 +657,15 @@ M1E_COLUMNS = ("manufacturer", "commercial_name")
 def _decimal(value: str, file: str, row: int, col: str, *, negative: bool = False) -> Decimal:
     d = cell_number(value, file, row, col)
     if d < 0 and not negative:
-        raise InputError("must not be negative", file=file, row=row, field=col)
+        raise InputError(msg("must not be negative"), file=file, row=row, field=col)
     return d
 
 
 def _year(value: str, file: str, row: int, col: str = "year") -> int:
     if not re.fullmatch(r"[0-9]{4}", cell_required(value, file, row, col)):
-        raise InputError(f"not a year: {value!r}", file=file, row=row, field=col)
+        raise InputError(
+            msg("not a year: %(value)s", value=repr(value)), file=file, row=row, field=col
+        )
     return int(value)
 
 
@@ -573,7 +679,7 @@ def read_derogations(path: Path) -> dict[tuple[str, int], Decimal]:
         )
         if key in out:
             raise InputError(
-                "duplicate manufacturer and year", file=name, row=row, field="manufacturer"
+                msg("duplicate manufacturer and year"), file=name, row=row, field="manufacturer"
             )
         out[key] = _decimal(r["target"], name, row, "target")
     return out
@@ -589,7 +695,7 @@ def read_credits(path: Path) -> dict[tuple[str, int], Credits]:
         )
         if key in out:
             raise InputError(
-                "duplicate manufacturer and year", file=name, row=row, field="manufacturer"
+                msg("duplicate manufacturer and year"), file=name, row=row, field="manufacturer"
             )
         out[key] = Credits(
             _decimal(r["steel"], name, row, "steel"), _decimal(r["fuels"], name, row, "fuels")
@@ -606,7 +712,7 @@ def read_m1e(path: Path) -> set[tuple[str, str]]:
             cell_required(r["commercial_name"], name, row, "commercial_name"),
         )
         if key in out:
-            raise InputError("duplicate entry", file=name, row=row, field="commercial_name")
+            raise InputError(msg("duplicate entry"), file=name, row=row, field="commercial_name")
         out.add(key)
     return out
 
@@ -614,19 +720,27 @@ def read_m1e(path: Path) -> set[tuple[str, str]]:
 def _header(path: Path, required: Sequence[str], optional: Sequence[str]) -> list[str]:
     name = str(path)
     if not path.exists():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     if path.is_dir():
-        raise InputError("is a folder, not a file", file=name)
+        raise InputError(msg("is a folder, not a file"), file=name)
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             header = next(csv.reader(fh), [])
     except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=name) from None
+        raise InputError(msg("not UTF-8 text"), file=name) from None
     header = [h.strip() for h in header]
     if not header:
-        raise InputError(f"empty file; expected header {','.join(required)}", file=name)
+        raise InputError(
+            msg("empty file; expected header %(header)s", header=",".join(required)), file=name
+        )
     check_header(name, header, [*required, *[h for h in optional if h in header]])
     return header
+
+
+def check_series_size(path: Path, limit: int) -> None:
+    """Refuse an emission series file larger than ``limit`` bytes (a web page's upload limit)."""
+    if path.stat().st_size > limit:
+        raise InputError(msg("too large for an emission series"), file=str(path))
 
 
 def _series_years(path: Path, columns: list[str]) -> list[tuple[int, int, dict[str, str]]]:
@@ -634,11 +748,13 @@ def _series_years(path: Path, columns: list[str]) -> list[tuple[int, int, dict[s
     for row, r in read_rows(path, columns):
         y = _year(r["year"], name, row)
         if y in seen:
-            raise InputError(f"duplicate year {y}", file=name, row=row, field="year")
+            raise InputError(
+                msg("duplicate year %(year)s", year=y), file=name, row=row, field="year"
+            )
         seen.add(y)
         out.append((row, y, r))
     if not out:
-        raise InputError("no data rows", file=name)
+        raise InputError(msg("no data rows"), file=name)
     return out
 
 
@@ -669,13 +785,16 @@ def read_esr_series(path: Path) -> tuple[list[EsrYear], Decimal | None]:
             for c in ESR_OPTIONAL:
                 if r.get(c):
                     raise InputError(
-                        "only emissions belong in the 2005 row", file=name, row=row, field=c
+                        msg("only emissions belong in the 2005 row"), file=name, row=row, field=c
                     )
             base = emissions
             continue
         if not 2021 <= y <= 2030:
             raise InputError(
-                f"year {y} is outside the ESR period 2021–2030 (and not the 2005 base)",
+                msg(
+                    "year %(year)s is outside the ESR period 2021–2030 (and not the 2005 base)",
+                    year=y,
+                ),
                 file=name,
                 row=row,
                 field="year",
@@ -704,7 +823,7 @@ def write_synthetic(path: Path, rows: int, year: int = 2025, seed: int = 1) -> N
     chunk = 1_000_000
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise InputError("expected a .csv or .parquet file name", file=str(path))
+        raise InputError(msg("expected a .csv or .parquet file name"), file=str(path))
     writer = None
     with path.open("wb") as fh:
         for i, start in enumerate(range(0, rows, chunk)):

@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import ZERO, div, mul, percent, tidy
 from keten.core.trace import Trace
@@ -115,10 +116,12 @@ def eu2040(series: list[NetPoint], params: ParameterSet) -> Eu2040Result:
     trace = Trace(params)
     by_year = {p.year: p for p in series}
     if 1990 not in by_year:
-        raise RuleError("the series needs the 1990 net emissions (the base of the 2040 target)")
+        raise RuleError(
+            msg("the series needs the 1990 net emissions (the base of the 2040 target)")
+        )
     base = by_year[1990].net_emissions
     if base <= ZERO:
-        raise RuleError("1990 net emissions must be positive")
+        raise RuleError(msg("1990 net emissions must be positive"))
     r2040 = trace.value("climate.net_reduction_target", 2040)
     cap_pct = trace.value("climate.credit_cap_pct", 2040)
     target = div(mul(base, HUNDRED - r2040), HUNDRED)
@@ -137,9 +140,9 @@ def eu2040(series: list[NetPoint], params: ParameterSet) -> Eu2040Result:
     years = []
     for p in sorted(series, key=lambda v: v.year):
         if p.credits < ZERO:
-            raise RuleError(f"{p.year}: credits must not be negative")
+            raise RuleError(msg("%(year)s: credits must not be negative", year=p.year))
         if p.credits > ZERO and p.year == 1990:
-            raise RuleError("1990: credits cannot be claimed in the base year")
+            raise RuleError(msg("1990: credits cannot be claimed in the base year"))
         counted = ZERO
         if p.credits > ZERO:
             year_cap = mul(base, percent(trace.value("climate.credit_cap_pct", p.year)))
@@ -259,12 +262,17 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
     trace = Trace(params)
     years = sorted(series, key=lambda s: s.year)
     if not years:
-        raise RuleError("the ESR series has no years 2021–2030")
+        raise RuleError(msg("the ESR series has no years 2021–2030"))
     got = [s.year for s in years]
     if got[0] != ESR_FIRST or got != list(range(ESR_FIRST, got[-1] + 1)) or got[-1] > ESR_LAST:
         raise RuleError(
-            f"the ESR series must cover consecutive years from {ESR_FIRST} (at most to {ESR_LAST});"
-            f" got {', '.join(map(str, got))}"
+            msg(
+                "the ESR series must cover consecutive years from %(first)s (at most to %(last)s);"
+                " got %(years)s",
+                first=ESR_FIRST,
+                last=ESR_LAST,
+                years=", ".join(map(str, got)),
+            )
         )
     aeas: dict[int, Decimal] = {}
     for s in years:
@@ -281,29 +289,53 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
     for i, s in enumerate(years):
         y, aea = s.year, aeas[s.year]
         cumulative_aea += aea
-        for kind, amount in (("in", s.transfer_in), ("out", s.transfer_out)):
+        for column, amount in (("transfer_in", s.transfer_in), ("transfer_out", s.transfer_out)):
             if amount:
                 cap = mul(percent(trace.value("esr.transfer_cap", y)), aea)
                 if amount > cap:
                     raise RuleError(
-                        f"{y}: transfer_{kind} {tidy(amount)} exceeds the cap "
-                        f"{trace.params.get('esr.transfer_cap', y).value} % × {tidy(aea)} = "
-                        f"{tidy(cap)} (Art. 5(4))"
+                        msg(
+                            "%(year)s: %(column)s %(amount)s exceeds the cap %(pct)s %% × "
+                            "%(aea)s = %(cap)s (Art. 5(4))",
+                            year=y,
+                            column=column,
+                            amount=tidy(amount),
+                            pct=trace.params.get("esr.transfer_cap", y).value,
+                            aea=tidy(aea),
+                            cap=tidy(cap),
+                        )
                     )
         if s.ets_flex:
             pct = trace.value("esr.nl.ets_flex_cap", y)
             if base_2005 is None:
-                raise RuleError(f"{y}: the ETS flexibility needs the 2005 emissions in the series")
+                raise RuleError(
+                    msg(
+                        "%(year)s: the ETS flexibility needs the 2005 emissions in the series",
+                        year=y,
+                    )
+                )
             cap = mul(percent(pct), base_2005)
             if s.ets_flex > cap:
-                raise RuleError(f"{y}: ets_flex {tidy(s.ets_flex)} exceeds the cap {tidy(cap)}")
+                raise RuleError(
+                    msg(
+                        "%(year)s: ets_flex %(amount)s exceeds the cap %(cap)s",
+                        year=y,
+                        amount=tidy(s.ets_flex),
+                        cap=tidy(cap),
+                    )
+                )
         if s.lulucf_flex:
             cap = trace.value("esr.nl.lulucf_flex_cap", y)
             lulucf_used += s.lulucf_flex
             if lulucf_used > cap:
                 raise RuleError(
-                    f"{y}: LULUCF flexibility used up to now {tidy(lulucf_used)} exceeds the cap "
-                    f"{tidy(cap)} (Art. 7)"
+                    msg(
+                        "%(year)s: LULUCF flexibility used up to now %(used)s exceeds the cap "
+                        "%(cap)s (Art. 7)",
+                        year=y,
+                        used=tidy(lulucf_used),
+                        cap=tidy(cap),
+                    )
                 )
         net_transfer = s.transfer_in - s.transfer_out
         due = s.emissions + penalty

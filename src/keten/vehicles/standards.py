@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from keten.core.errors import ParameterError, RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import LEGAL_CONTEXT, ZERO, div, mul, percent, tidy
 from keten.core.trace import Step, Trace
@@ -28,7 +29,12 @@ def round_half_up_places(value: Decimal, places: int) -> Decimal:
 
 def _check_category(category: str) -> None:
     if category not in CATEGORIES:
-        raise RuleError(f"unknown vehicle category {category!r} (expected cars or vans)")
+        raise RuleError(
+            msg(
+                "unknown vehicle category %(category)s (expected cars or vans)",
+                category=repr(category),
+            )
+        )
 
 
 def uses_nedc_2020(params: ParameterSet, category: str, year: int) -> bool:
@@ -184,7 +190,13 @@ def _credits(fleet: Fleet, category: str, credits: Credits, trace: Trace) -> Dec
     for name in ("vehicles.credits.steel_cap", "vehicles.credits.fuels_cap"):
         if name not in trace.params:
             raise RuleError(
-                f"{fleet.name}: credits given but set '{trace.params.name}' has no credits ({name})"
+                msg(
+                    "%(manufacturer)s: credits given but set '%(set)s' has no credits "
+                    "(%(parameter)s)",
+                    manufacturer=fleet.name,
+                    set=trace.params.name,
+                    parameter=name,
+                )
             )
     ref = trace.value(f"vehicles.{category}.reference_2021", y)
     total = ZERO
@@ -288,7 +300,12 @@ def assess(
     factor: Decimal | None = None
     if derogation_target is not None:
         if fleet.members:
-            raise RuleError(f"{fleet.name}: a pool cannot have a derogation target (Art. 6(1))")
+            raise RuleError(
+                msg(
+                    "%(pool)s: a pool cannot have a derogation target (Art. 6(1))",
+                    pool=fleet.name,
+                )
+            )
         check_year(params, category, y)
         trace.step(
             "derogation target (user input)",
@@ -343,12 +360,17 @@ def assess_averaged(
     rounded as in Art. 8 and the premium is charged on all registrations of the period.
     """
     if not years:
-        raise RuleError("three-year averaging needs at least one year of data")
+        raise RuleError(msg("three-year averaging needs at least one year of data"))
     first = int(params.get("vehicles.averaging.first_year", last_year).value)
     last = int(params.get("vehicles.averaging.last_year", last_year).value)
     if last_year != last:
         raise RuleError(
-            f"three-year averaging is assessed for the period {first}–{last}: ask for --year {last}"
+            msg(
+                "three-year averaging is assessed for the period %(first)s–%(last)s: "
+                "ask for --year %(last)s",
+                first=first,
+                last=last,
+            )
         )
     name = years[0].fleet.name
     trace = Trace(params)
@@ -357,7 +379,16 @@ def assess_averaged(
     for yi in sorted(years, key=lambda v: v.fleet.year):
         fy = yi.fleet.year
         if not first <= fy <= last:
-            raise RuleError(f"{name}: year {fy} is outside the averaging period {first}–{last}")
+            raise RuleError(
+                msg(
+                    "%(manufacturer)s: year %(year)s is outside the averaging period "
+                    "%(first)s–%(last)s",
+                    manufacturer=name,
+                    year=fy,
+                    first=first,
+                    last=last,
+                )
+            )
         one = assess(
             yi.fleet, category, params, derogation_target=yi.derogation_target, credits=yi.credits
         )
@@ -414,9 +445,22 @@ def check_year(params: ParameterSet, category: str, year: int) -> bool:
         return True
     name = f"vehicles.{category}.fleet_target"
     if name not in params or not params.parameter(name).covers(year):
+        # one whole sentence per category (_check_category admits cars and vans only)
+        if category == "cars":
+            raise ParameterError(
+                msg(
+                    "no target formula for cars in %(year)s in set '%(set)s' "
+                    "(covered: 2020 (NEDC), 2025 onwards; 2021–2024 not implemented)",
+                    year=year,
+                    set=params.name,
+                )
+            )
         raise ParameterError(
-            f"no target formula for {category} in {year} in set '{params.name}' (covered: "
-            + ("2020 (NEDC), " if category == "cars" else "")
-            + "2025 onwards; 2021–2024 not implemented)"
+            msg(
+                "no target formula for vans in %(year)s in set '%(set)s' "
+                "(covered: 2025 onwards; 2021–2024 not implemented)",
+                year=year,
+                set=params.name,
+            )
         )
     return False

@@ -34,6 +34,8 @@ from keten.core.errors import InputError, KetenError
 from keten.core.params import ParameterSet, available_sets, load_set, params_root
 from keten.io.vehicles_files import (
     Monitoring,
+    check_series_size,
+    no_usable_rows,
     read_esr_series,
     read_monitoring,
     read_net_series,
@@ -197,9 +199,10 @@ async def _chosen(
 
 
 def _message(exc: KetenError, chosen: Chosen) -> str:
-    """The engine's one-line message, naming the visitor's file instead of the temporary one."""
+    """The engine's one-line message in the page's language, naming the visitor's file instead
+    of the temporary one (the message stays translatable, its row and field too)."""
     if isinstance(exc, InputError) and exc.file is not None:
-        exc = InputError(exc.reason, file=chosen.label, row=exc.row, field=exc.field)
+        exc = InputError(exc.translatable, file=chosen.label, row=exc.row, field=exc.field)
     return str(exc).splitlines()[0].replace(str(chosen.path), chosen.label)
 
 
@@ -270,12 +273,7 @@ def compute_standards(
         mon = reads[key]
         first = first or mon
         if not mon.fleets:
-            why = "; ".join(f"{s.reason} ×{s.count}" for s in mon.skipped)
-            raise InputError(
-                f"no usable rows for {year}"
-                + (f" ({mon.skipped_count} skipped: {why})" if why else ""),
-                file=str(chosen.path),
-            )
+            raise no_usable_rows(mon, year, str(chosen.path))
         names = sorted(name for name, y in mon.fleets if y == year)
         assessed = [assess(mon.fleets[(n, year)], category, p) for n in names]
         results.append(
@@ -296,6 +294,8 @@ def _row(a: Assessment) -> list[object]:
 
 
 def _skipped_rows(mon: Monitoring) -> list[list[object]]:
+    """The skipped-rows export: the reasons in English, as the CLI and its skipped-rows file
+    give them (the page shows them in its language)."""
     return [[s.reason, s.count, " ".join(str(e["row"]) for e in s.examples)] for s in mon.skipped]
 
 
@@ -426,8 +426,7 @@ async def _series_page(request: Request, kind: str) -> HTMLResponse:
             )
         params = load_set(DOMAIN, ACCOUNTS_SET)
         try:
-            if chosen.path.stat().st_size > MAX_SERIES:
-                raise InputError("too large for an emission series", file=chosen.label)
+            check_series_size(chosen.path, MAX_SERIES)
             if kind == "eu2040":
                 context = _eu2040(read_net_series(chosen.path), params)
             else:
