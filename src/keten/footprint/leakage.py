@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keten.core.errors import InputError
+from keten.core.messages import msg
 from keten.footprint.accounts import intensities, solver_for
 from keten.footprint.mrio import MRIO
 from keten.footprint.solver import LeontiefSolver
@@ -90,14 +91,15 @@ def demand_shock(mrio: MRIO, changes: Sequence[Change]) -> np.ndarray:
         where = f"changes[{i}]"
         if ch.kind not in ("final_demand", "output"):
             raise InputError(
-                f"unknown kind {ch.kind!r} (final_demand, output)", field=f"{where}.kind"
+                msg("unknown kind %(kind)s (final_demand, output)", kind=repr(ch.kind)),
+                field=f"{where}.kind",
             )
         if not np.isfinite(ch.change):
-            raise InputError("not a finite number", field=f"{where}.change")
+            raise InputError(msg("not a finite number"), field=f"{where}.change")
         if not 0 <= ch.shift <= 1:
-            raise InputError("a shift is a share between 0 and 1", field=f"{where}.shift")
+            raise InputError(msg("a shift is a share between 0 and 1"), field=f"{where}.shift")
         if ch.shift and ch.change >= 0:
-            raise InputError("only a reduction can be shifted abroad", field=f"{where}.shift")
+            raise InputError(msg("only a reduction can be shifted abroad"), field=f"{where}.shift")
         p = mrio.position(ch.region, ch.sector)
         dy[p] += ch.change
         if not ch.shift:
@@ -108,18 +110,21 @@ def demand_shock(mrio: MRIO, changes: Sequence[Change]) -> np.ndarray:
             weights: dict[int, float] = {}
             for qname, w in ch.to.items():
                 if mrio.region_index(qname) == r:
-                    raise InputError("a shift goes to other regions", field=f"{where}.to.{qname}")
+                    raise InputError(
+                        msg("a shift goes to other regions"), field=f"{where}.to.{qname}"
+                    )
                 if not (np.isfinite(w) and w >= 0):
-                    raise InputError("a weight is a share ≥ 0", field=f"{where}.to.{qname}")
+                    raise InputError(msg("a weight is a share ≥ 0"), field=f"{where}.to.{qname}")
                 weights[mrio.region_index(qname)] = float(w)
             if abs(sum(weights.values()) - 1) > 1e-9:
-                raise InputError("the weights must add up to 1", field=f"{where}.to")
+                raise InputError(msg("the weights must add up to 1"), field=f"{where}.to")
         else:
             others = [q for q in range(len(mrio.regions)) if q != r]
             out = np.array([mrio.x[q * s + j] for q in others])
             if not others or out.sum() <= 0:
                 raise InputError(
-                    f"no other region produces {ch.sector!r}; give 'to'", field=f"{where}.to"
+                    msg("no other region produces %(sector)s; give 'to'", sector=repr(ch.sector)),
+                    field=f"{where}.to",
                 )
             weights = {q: float(v / out.sum()) for q, v in zip(others, out, strict=True)}
         for q, w in weights.items():
@@ -130,16 +135,16 @@ def demand_shock(mrio: MRIO, changes: Sequence[Change]) -> np.ndarray:
 def leakage(mrio: MRIO, scenario: Scenario, solver: LeontiefSolver | None = None) -> LeakageResult:
     """Δ emissions at home, abroad and globally, and the leakage rate (module docstring)."""
     if not scenario.changes:
-        raise InputError("the scenario has no changes", field="changes")
+        raise InputError(msg("the scenario has no changes"), field="changes")
     if not scenario.acting:
-        raise InputError("name the acting region(s)", field="region")
+        raise InputError(msg("name the acting region(s)"), field="region")
     acting = {mrio.region_index(r) for r in scenario.acting}
     ext = mrio.extension(scenario.extension)
     k = ext.index(scenario.stressor)
     if scenario.threshold is not None and not (
         np.isfinite(scenario.threshold) and scenario.threshold >= 0
     ):
-        raise InputError("the threshold is a share ≥ 0", field="threshold")
+        raise InputError(msg("the threshold is a share ≥ 0"), field="threshold")
     dy = demand_shock(mrio, scenario.changes)
     dx = (solver or solver_for(mrio)).solve(dy)
     dE = intensities(mrio, ext)[k] * dx

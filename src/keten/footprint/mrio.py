@@ -23,6 +23,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from keten.core.errors import InputError
+from keten.core.messages import msg
 
 Array = npt.NDArray[np.float64]
 
@@ -41,7 +42,7 @@ def safe_reciprocal(v: Array) -> Array:
 def _finite(name: str, a: Array | sp.spmatrix) -> None:
     data = a.data if sp.issparse(a) else a
     if not np.all(np.isfinite(data)):
-        raise InputError("contains NaN or infinite values", field=name)
+        raise InputError(msg("contains NaN or infinite values"), field=name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,17 +58,19 @@ class Extension:
     def __post_init__(self) -> None:
         k = len(self.stressors)
         if k == 0:
-            raise InputError("an extension needs at least one stressor", field=self.name)
+            raise InputError(msg("an extension needs at least one stressor"), field=self.name)
         if len(set(self.stressors)) != k:
-            raise InputError("duplicate stressor names", field=self.name)
+            raise InputError(msg("duplicate stressor names"), field=self.name)
         if len(self.units) != k:
-            raise InputError("one unit per stressor needed", field=f"{self.name}.unit")
+            raise InputError(msg("one unit per stressor needed"), field=f"{self.name}.unit")
         if self.F.ndim != 2 or self.F.shape[0] != k:
-            raise InputError(f"F must have {k} rows (one per stressor)", field=f"{self.name}.F")
+            raise InputError(
+                msg("F must have %(k)s rows (one per stressor)", k=k), field=f"{self.name}.F"
+            )
         _finite(f"{self.name}.F", self.F)
         if self.F_Y is not None:
             if self.F_Y.ndim != 2 or self.F_Y.shape[0] != k:
-                raise InputError(f"F_Y must have {k} rows", field=f"{self.name}.F_Y")
+                raise InputError(msg("F_Y must have %(k)s rows", k=k), field=f"{self.name}.F_Y")
             _finite(f"{self.name}.F_Y", self.F_Y)
 
     def index(self, stressor: str) -> int:
@@ -75,7 +78,11 @@ class Extension:
             return self.stressors.index(stressor)
         except ValueError:
             raise InputError(
-                f"unknown stressor {stressor!r} (known: {', '.join(self.stressors)})",
+                msg(
+                    "unknown stressor %(stressor)s (known: %(stressors)s)",
+                    stressor=repr(stressor),
+                    stressors=", ".join(self.stressors),
+                ),
                 field="stressor",
             ) from None
 
@@ -106,28 +113,38 @@ class MRIO:
     def __post_init__(self) -> None:
         R, s, c = len(self.regions), len(self.sectors), len(self.categories)
         if R == 0 or s == 0 or c == 0:
-            raise InputError("needs at least one region, sector and final-demand category")
-        for label, names in (("region", self.regions), ("sector", self.sectors)):
-            if len(set(names)) != len(names):
-                raise InputError(f"duplicate {label} names", field=label)
+            raise InputError(msg("needs at least one region, sector and final-demand category"))
+        if len(set(self.regions)) != len(self.regions):
+            raise InputError(msg("duplicate region names"), field="region")
+        if len(set(self.sectors)) != len(self.sectors):
+            raise InputError(msg("duplicate sector names"), field="sector")
         if len(set(self.categories)) != c:
-            raise InputError("duplicate final-demand categories", field="category")
+            raise InputError(msg("duplicate final-demand categories"), field="category")
         n = R * s
         if self.A.shape != (n, n):
-            raise InputError(f"A must be {n} × {n}, is {self.A.shape}", field="A")
+            raise InputError(
+                msg("A must be %(n)s × %(n)s, is %(shape)s", n=n, shape=self.A.shape), field="A"
+            )
         if self.x.shape != (n,):
-            raise InputError(f"x must have {n} entries, has {self.x.shape}", field="x")
+            raise InputError(
+                msg("x must have %(n)s entries, has %(shape)s", n=n, shape=self.x.shape), field="x"
+            )
         if self.Y.shape != (n, R * c):
-            raise InputError(f"Y must be {n} × {R * c}, is {self.Y.shape}", field="Y")
+            raise InputError(
+                msg("Y must be %(n)s × %(r)s, is %(shape)s", n=n, r=R * c, shape=self.Y.shape),
+                field="Y",
+            )
         for label, arr in (("A", self.A), ("x", self.x), ("Y", self.Y)):
             _finite(label, arr)
         if np.any(self.x < 0):
-            raise InputError("gross output x must not be negative", field="x")
+            raise InputError(msg("gross output x must not be negative"), field="x")
         for ext in self.extensions.values():
             if ext.F.shape[1] != n:
-                raise InputError(f"F must have {n} columns", field=f"{ext.name}.F")
+                raise InputError(msg("F must have %(n)s columns", n=n), field=f"{ext.name}.F")
             if ext.F_Y is not None and ext.F_Y.shape[1] != R * c:
-                raise InputError(f"F_Y must have {R * c} columns", field=f"{ext.name}.F_Y")
+                raise InputError(
+                    msg("F_Y must have %(r)s columns", r=R * c), field=f"{ext.name}.F_Y"
+                )
 
     # ------------------------------------------------------------------ construction
 
@@ -147,13 +164,13 @@ class MRIO:
         _finite("Z", Zs)
         Y = np.asarray(Y, dtype=np.float64)
         if Y.ndim != 2 or Y.shape[0] != Zs.shape[0]:
-            raise InputError(f"Y must have {Zs.shape[0]} rows", field="Y")
+            raise InputError(msg("Y must have %(shape)s rows", shape=Zs.shape[0]), field="Y")
         _finite("Y", Y)
         if x is None:
             x = np.asarray(Zs.sum(axis=1)).ravel() + Y.sum(axis=1)
         x = np.asarray(x, dtype=np.float64).ravel()
         if x.shape != (Zs.shape[0],):
-            raise InputError(f"x must have {Zs.shape[0]} entries", field="x")
+            raise InputError(msg("x must have %(shape)s entries", shape=Zs.shape[0]), field="x")
         A = sp.csc_matrix(Zs @ sp.diags(safe_reciprocal(x)))
         A.eliminate_zeros()
         return cls(regions, sectors, categories, A, x, Y, **kw)  # type: ignore[arg-type]
@@ -204,7 +221,8 @@ class MRIO:
         except KeyError:
             known = ", ".join(sorted(self.extensions)) or "none"
             raise InputError(
-                f"unknown extension {name!r} (known: {known})", field="extension"
+                msg("unknown extension %(name)s (known: %(known)s)", name=repr(name), known=known),
+                field="extension",
             ) from None
 
     def region_index(self, region: str) -> int:
@@ -212,14 +230,21 @@ class MRIO:
             return self.regions.index(region)
         except ValueError:
             raise InputError(
-                f"unknown region {region!r} (known: {', '.join(self.regions)})", field="region"
+                msg(
+                    "unknown region %(region)s (known: %(regions)s)",
+                    region=repr(region),
+                    regions=", ".join(self.regions),
+                ),
+                field="region",
             ) from None
 
     def sector_index(self, sector: str) -> int:
         try:
             return self.sectors.index(sector)
         except ValueError:
-            raise InputError(f"unknown sector {sector!r}", field="sector") from None
+            raise InputError(
+                msg("unknown sector %(sector)s", sector=repr(sector)), field="sector"
+            ) from None
 
     def position(self, region: str, sector: str) -> int:
         """Row/column of (region, sector) in the region-major ordering."""

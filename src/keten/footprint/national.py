@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from keten.core.errors import InputError
+from keten.core.messages import msg
 from keten.footprint.accounts import Accounts
 
 
@@ -73,18 +74,31 @@ def national_view(
     """The footprint of ``region`` for ``stressor`` (see the module docstring)."""
     if region not in acc.regions:
         raise InputError(
-            f"unknown region {region!r} (known: {', '.join(acc.regions)})", field="region"
+            msg(
+                "unknown region %(region)s (known: %(regions)s)",
+                region=repr(region),
+                regions=", ".join(acc.regions),
+            ),
+            field="region",
         )
     if stressor not in acc.stressors:
         raise InputError(
-            f"unknown stressor {stressor!r} (known: {', '.join(acc.stressors)})", field="stressor"
+            msg(
+                "unknown stressor %(stressor)s (known: %(stressors)s)",
+                stressor=repr(stressor),
+                stressors=", ".join(acc.stressors),
+            ),
+            field="stressor",
         )
     r, k = acc.regions.index(region), acc.stressors.index(stressor)
     R, s = len(acc.regions), len(acc.sectors)
     if groups is not None:
         missing = [sec for sec in acc.sectors if sec not in groups]
         if missing:
-            raise InputError(f"sector {missing[0]!r} has no product group", field="groups")
+            raise InputError(
+                msg("sector %(missing)s has no product group", missing=repr(missing[0])),
+                field="groups",
+            )
     cba = acc.D_cba.reshape(-1, R, s)[k, r]
     imp = acc.D_imp.reshape(-1, R, s)[k, r]
     by_group: dict[str, dict[str, float]] = {}
@@ -128,10 +142,11 @@ class Target:
     def __post_init__(self) -> None:
         if self.scope not in ("total", "domestic", "abroad"):
             raise InputError(
-                f"unknown scope {self.scope!r} (total, domestic, abroad)", field="scope"
+                msg("unknown scope %(scope)s (total, domestic, abroad)", scope=repr(self.scope)),
+                field="scope",
             )
         if self.value < 0:
-            raise InputError("a footprint target cannot be negative", field="value")
+            raise InputError(msg("a footprint target cannot be negative"), field="value")
 
 
 @dataclass(frozen=True)
@@ -165,15 +180,16 @@ def distance_to_targets(
     a linear path from the latest year to the target year gives the annual change needed)."""
     years = [f.year for f in series]
     if not series or any(y is None for y in years):
-        raise InputError("a time series needs a year for every MRIO", field="year")
+        raise InputError(msg("a time series needs a year for every MRIO"), field="year")
     if len(set(years)) != len(years):
-        raise InputError("the time series has a year twice", field="year")
+        raise InputError(msg("the time series has a year twice"), field="year")
     out = []
     for t in targets:
         usable = [f for f in series if f.year is not None and f.year <= t.year]
         if not usable:
             raise InputError(
-                f"no footprint year at or before the target year {t.year}", field="year"
+                msg("no footprint year at or before the target year %(year)s", year=t.year),
+                field="year",
             )
         latest = max(usable, key=lambda f: f.year or 0)
         value = {"total": latest.total, "domestic": latest.domestic, "abroad": latest.abroad}[

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from keten.core.errors import InputError
+from keten.core.messages import Msg, msg
 
 SPEC_VERSION = "3.0.3"
 SPEC_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-\d{8})?$")
@@ -157,77 +158,96 @@ PCF_OTHER = (
 DQI_FIELDS = ("technologicalDQR", "geographicalDQR", "temporalDQR")
 
 Problem = tuple[str, str]
+"""``(json_path, message)`` with the message as text (see :func:`validate_footprint`)."""
+Issue = tuple[str, Msg | str]
+"""``(json_path, message)`` with the message still translatable (see :func:`footprint_issues`)."""
+
+
+def reason_of(exc: ValueError) -> Msg | str:
+    """The translatable reason of a ``ValueError`` from :func:`parse_decimal` or
+    :func:`parse_datetime` (another ``ValueError``'s text as it is)."""
+    reason = exc.args[0] if len(exc.args) == 1 else None
+    return reason if isinstance(reason, Msg) else str(exc)
 
 
 def parse_decimal(text: object) -> Decimal:
     """A PACT decimal string (``"12.5"``, ``"-0.3"``); anything else raises ``ValueError``."""
     if not isinstance(text, str):
-        raise ValueError(f'must be a decimal string like "1.5", got {type(text).__name__}')
+        raise ValueError(
+            msg('must be a decimal string like "1.5", got %(name)s', name=type(text).__name__)
+        )
     if not DECIMAL_RE.fullmatch(text):
-        raise ValueError(f"{text!r} is not a decimal string (digits, optional '-' and '.')")
+        raise ValueError(
+            msg("%(text)s is not a decimal string (digits, optional '-' and '.')", text=repr(text))
+        )
     return Decimal(text)
 
 
 def parse_datetime(text: object) -> dt.datetime:
     """RFC 3339 date-time with a time zone (``2025-01-01T00:00:00Z``)."""
     if not isinstance(text, str) or "T" not in text:
-        raise ValueError("must be an RFC 3339 date-time string like 2025-01-01T00:00:00Z")
+        raise ValueError(msg("must be an RFC 3339 date-time string like 2025-01-01T00:00:00Z"))
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not an RFC 3339 date-time") from None
+        raise ValueError(msg("%(text)s is not an RFC 3339 date-time", text=repr(text))) from None
     if value.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone")
+        raise ValueError(msg("%(text)s has no time zone", text=repr(text)))
     return value
 
 
-def _nonempty_str(obj: Mapping[str, Any], key: str, path: str, out: list[Problem]) -> None:
+def _nonempty_str(obj: Mapping[str, Any], key: str, path: str, out: list[Issue]) -> None:
     v = obj.get(key)
     if not isinstance(v, str) or not v.strip():
-        out.append((f"{path}{key}", "must be a non-empty string"))
+        out.append((f"{path}{key}", msg("must be a non-empty string")))
 
 
-def _urn_list(obj: Mapping[str, Any], key: str, path: str, out: list[Problem], req: bool) -> None:
+def _urn_list(obj: Mapping[str, Any], key: str, path: str, out: list[Issue], req: bool) -> None:
     if key not in obj:
         if req:
-            out.append((f"{path}{key}", "required field is missing"))
+            out.append((f"{path}{key}", msg("required field is missing")))
         return
     v = obj[key]
     if not isinstance(v, list) or (req and not v):
-        out.append((f"{path}{key}", "must be a non-empty list of URNs"))
+        out.append((f"{path}{key}", msg("must be a non-empty list of URNs")))
         return
     for i, item in enumerate(v):
         if not isinstance(item, str) or not URN_RE.fullmatch(item):
-            out.append((f"{path}{key}[{i}]", f"{item!r} is not a URN (urn:<nid>:<id>)"))
+            out.append(
+                (
+                    f"{path}{key}[{i}]",
+                    msg("%(item)s is not a URN (urn:<nid>:<id>)", item=repr(item)),
+                )
+            )
     if len(set(map(str, v))) != len(v):
-        out.append((f"{path}{key}", "has duplicates"))
+        out.append((f"{path}{key}", msg("has duplicates")))
 
 
-def _decimal(value: object, rule: str, where: str, out: list[Problem]) -> None:
+def _decimal(value: object, rule: str, where: str, out: list[Issue]) -> None:
     try:
         d = parse_decimal(value)
     except ValueError as exc:
-        out.append((where, str(exc)))
+        out.append((where, reason_of(exc)))
         return
     if rule == "+" and d < 0:
-        out.append((where, f"must not be negative, is {d}"))
+        out.append((where, msg("must not be negative, is %(d)s", d=d)))
     elif rule == ">" and d <= 0:
-        out.append((where, f"must be greater than 0, is {d}"))
+        out.append((where, msg("must be greater than 0, is %(d)s", d=d)))
     elif rule == "-" and d > 0:
-        out.append((where, f"must not be positive, is {d}"))
+        out.append((where, msg("must not be positive, is %(d)s", d=d)))
     elif rule == "%" and not (0 <= d <= 100):
-        out.append((where, f"must be a percentage between 0 and 100, is {d}"))
+        out.append((where, msg("must be a percentage between 0 and 100, is %(d)s", d=d)))
 
 
-def _validate_pcf(pcf: object, out: list[Problem]) -> None:
+def _validate_pcf(pcf: object, out: list[Issue]) -> None:
     p = "pcf."
     if not isinstance(pcf, dict):
-        out.append(("pcf", "must be an object"))
+        out.append(("pcf", msg("must be an object")))
         return
     known = set(PCF_DECIMALS_REQUIRED) | set(PCF_DECIMALS_OPTIONAL) | set(PCF_OTHER)
     for key in pcf:
         if key not in known:
-            out.append((f"{p}{key}", "unknown field (vendor data goes in 'extensions')"))
+            out.append((f"{p}{key}", msg("unknown field (vendor data goes in 'extensions')")))
     required = (
         *PCF_DECIMALS_REQUIRED,
         "declaredUnitOfMeasurement",
@@ -238,14 +258,17 @@ def _validate_pcf(pcf: object, out: list[Problem]) -> None:
     )
     for key in required:
         if key not in pcf:
-            out.append((f"{p}{key}", "required field is missing"))
+            out.append((f"{p}{key}", msg("required field is missing")))
     for key, rule in {**PCF_DECIMALS_REQUIRED, **PCF_DECIMALS_OPTIONAL}.items():
         if key in pcf:
             _decimal(pcf[key], rule, f"{p}{key}", out)
     unit = pcf.get("declaredUnitOfMeasurement")
     if "declaredUnitOfMeasurement" in pcf and unit not in UNITS:
         out.append(
-            (f"{p}declaredUnitOfMeasurement", f"{unit!r} is not a unit ({', '.join(UNITS)})")
+            (
+                f"{p}declaredUnitOfMeasurement",
+                msg("%(unit)s is not a unit (%(units)s)", unit=repr(unit), units=", ".join(UNITS)),
+            )
         )
     start = end = None
     for key in ("referencePeriodStart", "referencePeriodEnd"):
@@ -253,127 +276,150 @@ def _validate_pcf(pcf: object, out: list[Problem]) -> None:
             try:
                 val = parse_datetime(pcf[key])
             except ValueError as exc:
-                out.append((f"{p}{key}", str(exc)))
+                out.append((f"{p}{key}", reason_of(exc)))
                 continue
             if key == "referencePeriodStart":
                 start = val
             else:
                 end = val
     if start and end and end <= start:
-        out.append((f"{p}referencePeriodEnd", "must be after referencePeriodStart"))
+        out.append((f"{p}referencePeriodEnd", msg("must be after referencePeriodStart")))
     ipcc = pcf.get("ipccCharacterizationFactors")
     if "ipccCharacterizationFactors" in pcf and (
         not isinstance(ipcc, list)
         or not ipcc
         or not all(isinstance(v, str) and IPCC_RE.fullmatch(v) for v in ipcc)
     ):
-        out.append((f"{p}ipccCharacterizationFactors", 'must be a non-empty list like ["AR6"]'))
+        out.append(
+            (f"{p}ipccCharacterizationFactors", msg('must be a non-empty list like ["AR6"]'))
+        )
     std = pcf.get("crossSectoralStandards")
     if "crossSectoralStandards" in pcf:
         if not isinstance(std, list) or not std:
-            out.append((f"{p}crossSectoralStandards", "must be a non-empty list"))
+            out.append((f"{p}crossSectoralStandards", msg("must be a non-empty list")))
         else:
             for i, v in enumerate(std):
                 # A host MUST accept standards from later revisions: any non-empty string.
                 if not isinstance(v, str) or not v.strip():
-                    out.append((f"{p}crossSectoralStandards[{i}]", "must be a non-empty string"))
+                    out.append(
+                        (f"{p}crossSectoralStandards[{i}]", msg("must be a non-empty string"))
+                    )
             if len(set(map(str, std))) != len(std):
-                out.append((f"{p}crossSectoralStandards", "has duplicates"))
+                out.append((f"{p}crossSectoralStandards", msg("has duplicates")))
     geo = [
         k
         for k in ("geographyRegionOrSubregion", "geographyCountry", "geographyCountrySubdivision")
         if k in pcf
     ]
     if len(geo) > 1:
-        out.append((f"{p}{geo[1]}", "give at most one geography (region, country or subdivision)"))
+        out.append(
+            (f"{p}{geo[1]}", msg("give at most one geography (region, country or subdivision)"))
+        )
     if "geographyCountry" in pcf and not (
         isinstance(pcf["geographyCountry"], str) and COUNTRY_RE.fullmatch(pcf["geographyCountry"])
     ):
-        out.append((f"{p}geographyCountry", "must be an ISO 3166-1 alpha-2 code like NL"))
+        out.append((f"{p}geographyCountry", msg("must be an ISO 3166-1 alpha-2 code like NL")))
     if "geographyCountrySubdivision" in pcf and not (
         isinstance(pcf["geographyCountrySubdivision"], str)
         and SUBDIVISION_RE.fullmatch(pcf["geographyCountrySubdivision"])
     ):
-        out.append((f"{p}geographyCountrySubdivision", "must be an ISO 3166-2 code like NL-UT"))
+        out.append(
+            (f"{p}geographyCountrySubdivision", msg("must be an ISO 3166-2 code like NL-UT"))
+        )
     if "geographyRegionOrSubregion" in pcf and pcf["geographyRegionOrSubregion"] not in REGIONS:
-        out.append((f"{p}geographyRegionOrSubregion", "is not a UN M.49 region name"))
+        out.append((f"{p}geographyRegionOrSubregion", msg("is not a UN M.49 region name")))
     dqi = pcf.get("dqi")
     if "dqi" in pcf:
         if not isinstance(dqi, dict):
-            out.append((f"{p}dqi", "must be an object"))
+            out.append((f"{p}dqi", msg("must be an object")))
         else:
             for key in dqi:
                 if key not in DQI_FIELDS:
-                    out.append((f"{p}dqi.{key}", "unknown field"))
+                    out.append((f"{p}dqi.{key}", msg("unknown field")))
             for key in DQI_FIELDS:
                 if key not in dqi:
-                    out.append((f"{p}dqi.{key}", "required field is missing"))
+                    out.append((f"{p}dqi.{key}", msg("required field is missing")))
                     continue
                 try:
                     d = parse_decimal(dqi[key])
                 except ValueError as exc:
-                    out.append((f"{p}dqi.{key}", str(exc)))
+                    out.append((f"{p}dqi.{key}", reason_of(exc)))
                     continue
                 if not 1 <= d <= 5:
-                    out.append((f"{p}dqi.{key}", f"a data-quality rating is 1 to 5, is {d}"))
+                    out.append(
+                        (f"{p}dqi.{key}", msg("a data-quality rating is 1 to 5, is %(d)s", d=d))
+                    )
     if "packagingEmissionsIncluded" in pcf and not isinstance(
         pcf["packagingEmissionsIncluded"], bool
     ):
-        out.append((f"{p}packagingEmissionsIncluded", "must be true or false"))
+        out.append((f"{p}packagingEmissionsIncluded", msg("must be true or false")))
 
 
 def validate_footprint(fp: object) -> list[Problem]:
-    """Every problem of one ProductFootprint, as ``(json_path, message)``; empty when valid."""
-    out: list[Problem] = []
+    """Every problem of one ProductFootprint, as ``(json_path, message)``; empty when valid. The
+    messages are text in the current context's language (English unless a translator is set)."""
+    return [(path, str(why)) for path, why in footprint_issues(fp)]
+
+
+def footprint_issues(fp: object) -> list[Issue]:
+    """:func:`validate_footprint` with the messages still translatable (``Msg``)."""
+    out: list[Issue] = []
     if not isinstance(fp, dict):
-        return [("", "a ProductFootprint must be a JSON object")]
+        return [("", msg("a ProductFootprint must be a JSON object"))]
     for key in fp:
         if key not in TOP_REQUIRED and key not in TOP_OPTIONAL:
-            out.append((key, "unknown field (vendor data goes in 'extensions')"))
+            out.append((key, msg("unknown field (vendor data goes in 'extensions')")))
     for key in TOP_REQUIRED:
         if key not in fp:
-            out.append((key, "required field is missing"))
+            out.append((key, msg("required field is missing")))
     if "id" in fp:
         try:
             uuid.UUID(str(fp["id"]))
             if not isinstance(fp["id"], str):
                 raise ValueError
         except ValueError:
-            out.append(("id", f"{fp['id']!r} is not a UUID"))
+            out.append(("id", msg("%(id)s is not a UUID", id=repr(fp["id"]))))
     if "specVersion" in fp and not (
         isinstance(fp["specVersion"], str) and SPEC_VERSION_RE.fullmatch(fp["specVersion"])
     ):
-        out.append(("specVersion", "must look like 3.0.3"))
+        out.append(("specVersion", msg("must look like 3.0.3")))
     elif isinstance(fp.get("specVersion"), str) and not fp["specVersion"].startswith("3."):
-        out.append(("specVersion", f"{fp['specVersion']} is not a v3 footprint"))
+        out.append(
+            (
+                "specVersion",
+                msg("%(spec_version)s is not a v3 footprint", spec_version=fp["specVersion"]),
+            )
+        )
     for key in ("created", "validityPeriodStart", "validityPeriodEnd"):
         if key in fp:
             try:
                 parse_datetime(fp[key])
             except ValueError as exc:
-                out.append((key, str(exc)))
+                out.append((key, reason_of(exc)))
     if "status" in fp and fp["status"] not in STATUSES:
-        out.append(("status", f"{fp['status']!r} is not Active or Deprecated"))
+        out.append(
+            ("status", msg("%(status)s is not Active or Deprecated", status=repr(fp["status"])))
+        )
     for key in ("companyName", "productNameCompany"):
         if key in fp:
             _nonempty_str(fp, key, "", out)
     if "productDescription" in fp and not isinstance(fp["productDescription"], str):
-        out.append(("productDescription", "must be a string"))
+        out.append(("productDescription", msg("must be a string")))
     _urn_list(fp, "companyIds", "", out, True)
     _urn_list(fp, "productIds", "", out, True)
     _urn_list(fp, "productClassifications", "", out, False)
     if "precedingPfIds" in fp:
         ids = fp["precedingPfIds"]
         if not isinstance(ids, list) or not ids:
-            out.append(("precedingPfIds", "must be a non-empty list of UUIDs"))
+            out.append(("precedingPfIds", msg("must be a non-empty list of UUIDs")))
         else:
             for i, v in enumerate(ids):
                 try:
                     uuid.UUID(str(v))
                 except ValueError:
-                    out.append((f"precedingPfIds[{i}]", f"{v!r} is not a UUID"))
+                    out.append((f"precedingPfIds[{i}]", msg("%(v)s is not a UUID", v=repr(v))))
     if "extensions" in fp and not isinstance(fp["extensions"], list):
-        out.append(("extensions", "must be a list"))
+        out.append(("extensions", msg("must be a list")))
     if "pcf" in fp:
         _validate_pcf(fp["pcf"], out)
     return out
@@ -384,11 +430,18 @@ def footprints_in(document: object) -> list[object]:
     if isinstance(document, dict) and set(document) == {"data"}:
         data = document["data"]
         if not isinstance(data, list):
-            raise InputError("'data' must be a list of footprints", field="data")
+            raise InputError(msg("'data' must be a list of footprints"), field="data")
         return list(data)
     if isinstance(document, list):
         return list(document)
     return [document]
+
+
+def with_more(why: Msg | str, more: int) -> Msg | str:
+    """The first problem's message, with `` (+N more)`` when ``more`` others follow."""
+    if not more:
+        return why
+    return msg("%(problem)s (+%(more)s more)", problem=why, more=more)
 
 
 def check_footprints(document: object, file: str | None = None) -> list[dict[str, Any]]:
@@ -396,20 +449,19 @@ def check_footprints(document: object, file: str | None = None) -> list[dict[str
     an ``InputError`` (field = JSON path, ``data[i].`` prefixed when there are several)."""
     items = footprints_in(document)
     if not items:
-        raise InputError("no footprints in the document", file=file)
+        raise InputError(msg("no footprints in the document"), file=file)
     seen: set[str] = set()
     many = not (isinstance(document, dict) and set(document) != {"data"})
     for i, fp in enumerate(items):
-        problems = validate_footprint(fp)
+        problems = footprint_issues(fp)
         prefix = f"data[{i}]" if many else ""
         if problems:
-            path, msg = problems[0]
-            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            path, why = problems[0]
             full = f"{prefix}.{path}" if prefix and path else (prefix or path)
-            raise InputError(msg + more, file=file, field=full)
+            raise InputError(with_more(why, len(problems) - 1), file=file, field=full)
         assert isinstance(fp, dict)
         if fp["id"] in seen:
-            raise InputError("duplicate footprint id", file=file, field=f"{prefix}.id")
+            raise InputError(msg("duplicate footprint id"), file=file, field=f"{prefix}.id")
         seen.add(fp["id"])
     return [fp for fp in items if isinstance(fp, dict)]
 
@@ -426,23 +478,23 @@ class FootprintRegistry:
     shared: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, fp: dict[str, Any], owner: str) -> None:
-        problems = validate_footprint(fp)
+        problems = footprint_issues(fp)
         if problems:
             raise InputError(problems[0][1], field=problems[0][0])
         if fp["id"] in self.footprints and self.owner[fp["id"]] != owner:
-            raise InputError("a footprint with this id belongs to another company", field="id")
+            raise InputError(msg("a footprint with this id belongs to another company"), field="id")
         self.footprints[fp["id"]] = fp
         self.owner[fp["id"]] = owner
         self.shared.setdefault(fp["id"], set())
 
     def share(self, fp_id: str, owner: str, customer: str) -> None:
         if self.owner.get(fp_id) != owner:
-            raise InputError("no footprint with this id of yours", field="id")
+            raise InputError(msg("no footprint with this id of yours"), field="id")
         self.shared[fp_id].add(customer)
 
     def revoke(self, fp_id: str, owner: str, customer: str) -> None:
         if self.owner.get(fp_id) != owner:
-            raise InputError("no footprint with this id of yours", field="id")
+            raise InputError(msg("no footprint with this id of yours"), field="id")
         self.shared[fp_id].discard(customer)
 
     def _visible(self, party: str) -> Iterable[dict[str, Any]]:
@@ -454,7 +506,7 @@ class FootprintRegistry:
         """GetFootprint: not shared and not existing look the same (no leak of existence)."""
         fp = self.footprints.get(fp_id)
         if fp is None or not (self.owner[fp_id] == party or party in self.shared[fp_id]):
-            raise InputError("no such footprint", field="id")
+            raise InputError(msg("no such footprint"), field="id")
         return fp
 
     def list(
@@ -470,11 +522,11 @@ class FootprintRegistry:
         filters = filters or {}
         for key in filters:
             if key not in FILTERS:
-                raise InputError(f"unknown filter {key!r}", field=key)
+                raise InputError(msg("unknown filter %(key)s", key=repr(key)), field=key)
         if limit is not None and limit < 1:
-            raise InputError("limit must be at least 1", field="limit")
+            raise InputError(msg("limit must be at least 1"), field="limit")
         if offset < 0:
-            raise InputError("offset must not be negative", field="offset")
+            raise InputError(msg("offset must not be negative"), field="offset")
         hits = [
             fp
             for fp in self._visible(party)
@@ -604,10 +656,15 @@ def build_footprint(
     }
     if preceding:
         fp["precedingPfIds"] = list(preceding)
-    problems = validate_footprint(fp)
+    problems = footprint_issues(fp)
     unknown = [v for v in entry.standards if v not in STANDARDS]
     if unknown:
-        problems.append(("pcf.crossSectoralStandards", f"{unknown[0]!r} is not a v3 standard"))
+        problems.append(
+            (
+                "pcf.crossSectoralStandards",
+                msg("%(unknown)s is not a v3 standard", unknown=repr(unknown[0])),
+            )
+        )
     if problems:
         raise InputError(problems[0][1], field=problems[0][0])
     return fp

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -41,7 +41,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from keten.core.errors import InputError, KetenError
-from keten.footprint.pact import STATUSES, parse_datetime, validate_footprint
+from keten.core.messages import Msg, msg
+from keten.footprint.pact import STATUSES, footprint_issues, parse_datetime, reason_of
 from keten.store.models import User
 from keten.store.pact_models import (
     PactClient,
@@ -135,6 +136,32 @@ def validity(fp: Mapping[str, Any]) -> Validity:
     return Validity(_utc(start), _utc(end), None if declared_end is None else _utc(declared_end))
 
 
+Party = Literal["organisation", "owner", "customer"]
+
+
+def _unknown_party(what: Party, name: str) -> Msg:
+    """No organisation ``name``: one whole sentence per role the name was given in."""
+    if what == "owner":
+        return msg("unknown owner %(name)s (create it with org-create)", name=repr(name))
+    if what == "customer":
+        return msg("unknown customer %(name)s (create it with org-create)", name=repr(name))
+    return msg("unknown organisation %(name)s (create it with org-create)", name=repr(name))
+
+
+def _too_long(kind: str) -> Msg:
+    """An identifier of ``kind`` (see :func:`footprint_keys`) above ``MAX_KEY_LENGTH``."""
+    n = MAX_KEY_LENGTH
+    if kind == "product":
+        return msg("a product identifier longer than %(max_length)s characters", max_length=n)
+    if kind == "company":
+        return msg("a company identifier longer than %(max_length)s characters", max_length=n)
+    if kind == "classification":
+        return msg(
+            "a classification identifier longer than %(max_length)s characters", max_length=n
+        )
+    return msg("a geography identifier longer than %(max_length)s characters", max_length=n)
+
+
 def footprint_keys(fp: Mapping[str, Any]) -> set[tuple[str, str]]:
     """The (kind, value) identifiers of a footprint that the list filters match on."""
     keys = {("product", str(v)) for v in fp.get("productIds", [])}
@@ -216,10 +243,10 @@ class Cursor:
     def parse(text: str) -> Cursor:
         parts = text.split(".")
         if len(parts) != 2 or not all(re.fullmatch(r"[0-9]{1,18}", p) for p in parts):
-            raise InputError("is not a cursor from a pagination link", field="cursor")
+            raise InputError(msg("is not a cursor from a pagination link"), field="cursor")
         after, upto = int(parts[0]), int(parts[1])
         if after > upto:
-            raise InputError("is not a cursor from a pagination link", field="cursor")
+            raise InputError(msg("is not a cursor from a pagination link"), field="cursor")
         return Cursor(after, upto)
 
 
@@ -273,19 +300,27 @@ def parse_filters(params: Sequence[tuple[str, str]]) -> Filters:
         name = raw_name[1:] if raw_name.startswith("$") else raw_name
         if name in LIST_CRITERIA:
             if not value or len(value) > MAX_KEY_LENGTH:
-                raise InputError(f"must be 1 to {MAX_KEY_LENGTH} characters", field=raw_name)
+                raise InputError(
+                    msg("must be 1 to %(max_length)s characters", max_length=MAX_KEY_LENGTH),
+                    field=raw_name,
+                )
             keys.setdefault(LIST_CRITERIA[name], []).append(value)
         elif name == "status":
             if value not in STATUSES:
-                raise InputError(f"{value!r} is not Active or Deprecated", field=raw_name)
+                raise InputError(
+                    msg("%(value)s is not Active or Deprecated", value=repr(value)), field=raw_name
+                )
             status.append(value)
         elif name in TIME_CRITERIA:
             try:
                 times[name].append(_utc(parse_datetime(value)))
             except ValueError as exc:
-                raise InputError(str(exc), field=raw_name) from None
+                raise InputError(reason_of(exc), field=raw_name) from None
         else:
-            raise InputError(f"unknown filter (criteria: {', '.join(CRITERIA)})", field=raw_name)
+            raise InputError(
+                msg("unknown filter (criteria: %(criteria)s)", criteria=", ".join(CRITERIA)),
+                field=raw_name,
+            )
     return Filters(
         {k: tuple(v) for k, v in keys.items()},
         tuple(status),
@@ -307,7 +342,7 @@ class PactStore:
         hasher: PasswordHasher | None = None,
     ) -> None:
         if token_ttl < 1:
-            raise KetenError("token lifetime must be at least 1 second")
+            raise KetenError(msg("token lifetime must be at least 1 second"))
         self.sessions = sessions
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.token_ttl = token_ttl
@@ -331,19 +366,21 @@ class PactStore:
     def _t(self, s: Session, value: dt.datetime) -> dt.datetime:
         return _db_time(value, self._dialect(s))
 
-    def _org(self, s: Session, name: str, what: str = "organisation") -> PactOrg:
+    def _org(self, s: Session, name: str, what: Party = "organisation") -> PactOrg:
         org = s.execute(select(PactOrg).where(PactOrg.name == name)).scalar_one_or_none()
         if org is None:
-            raise InputError(f"unknown {what} {name!r} (create it with org-create)", field=what)
+            raise InputError(_unknown_party(what, name), field=what)
         return org
 
     def create_org(self, name: str) -> int:
         name = name.strip()
         if not name or len(name) > 200:
-            raise InputError("an organisation name is 1 to 200 characters", field="name")
+            raise InputError(msg("an organisation name is 1 to 200 characters"), field="name")
         with self.sessions.begin() as s:
             if s.execute(select(PactOrg.id).where(PactOrg.name == name)).first():
-                raise InputError(f"organisation {name!r} exists already", field="name")
+                raise InputError(
+                    msg("organisation %(name)s exists already", name=repr(name)), field="name"
+                )
             org = PactOrg(name=name, created_at=self._t(s, self._now()))
             s.add(org)
             s.flush()
@@ -361,10 +398,17 @@ class PactStore:
             o = self._org(s, org)
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
             if u is None:
-                raise InputError(f"unknown user {username!r}", field="user")
+                raise InputError(
+                    msg("unknown user %(username)s", username=repr(username)), field="user"
+                )
             if u.role != "ketenpartner":
                 raise InputError(
-                    f"{username} is a {u.role}; only a ketenpartner is a member of an organisation",
+                    msg(
+                        "%(username)s is a %(role)s; only a ketenpartner is a member of an "
+                        "organisation",
+                        username=username,
+                        role=u.role,
+                    ),
                     field="user",
                 )
             u.pact_org_id = o.id
@@ -391,7 +435,7 @@ class PactStore:
     def create_client(self, org: str, label: str = "") -> Credentials:
         """New client credentials for ``org``; the secret is returned here and nowhere else."""
         if len(label) > 200:
-            raise InputError("a label is at most 200 characters", field="label")
+            raise InputError(msg("a label is at most 200 characters"), field="label")
         client_id = "pc_" + secrets.token_hex(12)
         secret = secrets.token_urlsafe(32)
         with self.sessions.begin() as s:
@@ -414,7 +458,10 @@ class PactStore:
                 select(PactClient).where(PactClient.client_id == client_id)
             ).scalar_one_or_none()
             if c is None:
-                raise InputError(f"unknown client {client_id!r}", field="client_id")
+                raise InputError(
+                    msg("unknown client %(client_id)s", client_id=repr(client_id)),
+                    field="client_id",
+                )
             if c.revoked_at is None:
                 c.revoked_at = self._t(s, self._now())
 
@@ -430,9 +477,9 @@ class PactStore:
             try:
                 self.hasher.verify(c.secret_hash if c else self._dummy(), client_secret)
             except (VerificationError, InvalidHashError):
-                raise PactAuthError("client authentication failed") from None
+                raise PactAuthError(msg("client authentication failed")) from None
             if c is None or c.revoked_at is not None:
-                raise PactAuthError("client authentication failed")
+                raise PactAuthError(msg("client authentication failed"))
             token = "pt_" + secrets.token_urlsafe(32)
             now = self._now()
             s.add(
@@ -455,13 +502,13 @@ class PactStore:
                 .where(PactToken.token_hash == _sha256(token))
             ).first()
             if row is None or row[1].revoked_at is not None:
-                raise TokenInvalid("invalid access token")
+                raise TokenInvalid(msg("invalid access token"))
             tok, client, org = row
             expires = tok.expires_at
             if expires.tzinfo is None:
                 expires = expires.replace(tzinfo=dt.UTC)
             if self._now() >= expires:
-                raise TokenExpired("the access token has expired")
+                raise TokenExpired(msg("the access token has expired"))
             return Caller(org.id, org.name, client.id, client.client_id)
 
     # ------------------------------------------------------------------ footprints
@@ -471,21 +518,21 @@ class PactStore:
         owner are refused; a known id is unchanged, deprecated (FP-37) or refused."""
         items = list(footprints)
         if not items:
-            raise InputError("no footprints given")
+            raise InputError(msg("no footprints given"))
         seen: set[str] = set()
         for i, fp in enumerate(items):
-            problems = validate_footprint(fp)
+            problems = footprint_issues(fp)
             if problems:
-                path, msg = problems[0]
-                raise InputError(msg, field=f"data[{i}].{path}" if path else f"data[{i}]")
+                path, why = problems[0]
+                raise InputError(why, field=f"data[{i}].{path}" if path else f"data[{i}]")
             assert isinstance(fp, dict)
             if fp["id"] in seen:
-                raise InputError("duplicate footprint id", field=f"data[{i}].id")
+                raise InputError(msg("duplicate footprint id"), field=f"data[{i}].id")
             seen.add(fp["id"])
             for kind, value in footprint_keys(fp):
                 if len(value) > MAX_KEY_LENGTH:
                     raise InputError(
-                        f"a {kind} identifier longer than {MAX_KEY_LENGTH} characters",
+                        _too_long(kind),
                         field=f"data[{i}]",
                     )
         actions: list[tuple[str, str]] = []
@@ -499,7 +546,7 @@ class PactStore:
     def _add_one(self, s: Session, owner: PactOrg, fp: dict[str, Any], i: int) -> str:
         pf_id = str(uuid.UUID(fp["id"]))
         if pf_id != fp["id"]:
-            raise InputError("write the id in lower case with hyphens", field=f"data[{i}].id")
+            raise InputError(msg("write the id in lower case with hyphens"), field=f"data[{i}].id")
         text = canonical_json(fp)
         digest = _sha256(text)
         row = s.execute(
@@ -508,7 +555,7 @@ class PactStore:
         if row is not None:
             if row.owner_id != owner.id:
                 raise InputError(
-                    "a footprint with this id belongs to another organisation",
+                    msg("a footprint with this id belongs to another organisation"),
                     field=f"data[{i}].id",
                 )
             if row.content_hash == digest:
@@ -521,9 +568,11 @@ class PactStore:
                 row.stored_at = self._t(s, self._now())
                 return "deprecated"
             raise InputError(
-                "a footprint with this id exists with other content; PACT v3 changes a footprint "
-                "by publishing a new id that lists this one in precedingPfIds (only a change of "
-                "status to Deprecated is accepted under the same id)",
+                msg(
+                    "a footprint with this id exists with other content; PACT v3 changes a "
+                    "footprint by publishing a new id that lists this one in precedingPfIds "
+                    "(only a change of status to Deprecated is accepted under the same id)"
+                ),
                 field=f"data[{i}].id",
             )
         v = validity(fp)
@@ -551,9 +600,11 @@ class PactStore:
             o = self._org(s, owner, "owner")
             c = self._org(s, customer, "customer")
             if c.id == o.id:
-                raise InputError("an organisation always sees its own footprints", field="customer")
+                raise InputError(
+                    msg("an organisation always sees its own footprints"), field="customer"
+                )
             if not pf_ids:
-                raise InputError("give at least one footprint id", field="id")
+                raise InputError(msg("give at least one footprint id"), field="id")
             new = 0
             for pf_id in pf_ids:
                 seq = s.execute(
@@ -562,7 +613,10 @@ class PactStore:
                     )
                 ).scalar_one_or_none()
                 if seq is None:
-                    raise InputError(f"{owner} has no footprint {pf_id!r}", field="id")
+                    raise InputError(
+                        msg("%(owner)s has no footprint %(pf_id)s", owner=owner, pf_id=repr(pf_id)),
+                        field="id",
+                    )
                 if s.get(PactShare, (seq, c.id)) is None:
                     s.add(
                         PactShare(footprint_seq=seq, org_id=c.id, shared_at=self._t(s, self._now()))
@@ -584,7 +638,10 @@ class PactStore:
                     )
                 ).scalar_one_or_none()
                 if seq is None:
-                    raise InputError(f"{owner} has no footprint {pf_id!r}", field="id")
+                    raise InputError(
+                        msg("%(owner)s has no footprint %(pf_id)s", owner=owner, pf_id=repr(pf_id)),
+                        field="id",
+                    )
                 share = s.get(PactShare, (seq, c.id))
                 if share is not None:
                     s.delete(share)
@@ -631,7 +688,7 @@ class PactStore:
                 )
             ).scalar_one_or_none()
             if row is None:
-                raise NoSuchFootprint(f"no footprint {pf_id!r}")
+                raise NoSuchFootprint(msg("no footprint %(pf_id)s", pf_id=repr(pf_id)))
             return self._stored(s, row, o.name, True)
 
     def received(self, org: str) -> list[StoredFootprint]:
@@ -657,14 +714,14 @@ class PactStore:
                 .where(PactFootprint.pf_id == pf_id, self._visible(o.id))
             ).first()
             if row is None:
-                raise NoSuchFootprint(f"no footprint {pf_id!r}")
+                raise NoSuchFootprint(msg("no footprint %(pf_id)s", pf_id=repr(pf_id)))
             return self._stored(s, row[0], row[1], row[0].owner_id == o.id)
 
     def deprecate(self, owner: str, pf_id: str, comment: str = "") -> bool:
         """Active → Deprecated (with ``statusComment`` when given), the one change PACT v3
         allows under the same id (FP-37); ``False`` when it was deprecated already."""
         if len(comment) > 1000:
-            raise InputError("a status comment is at most 1,000 characters", field="comment")
+            raise InputError(msg("a status comment is at most 1,000 characters"), field="comment")
         fp = self.own_footprint(owner, pf_id)
         if fp.status == "Deprecated":
             return False
@@ -685,20 +742,22 @@ class PactStore:
         not ``owner``'s (FP-36); a deprecated original is refused (FP-43). The same correction
         again (same successor id and content) changes nothing and answers "unchanged"."""
         if len(comment) > 1000:
-            raise InputError("a status comment is at most 1,000 characters", field="comment")
-        problems = validate_footprint(successor)
+            raise InputError(msg("a status comment is at most 1,000 characters"), field="comment")
+        problems = footprint_issues(successor)
         if problems:
-            path, msg = problems[0]
-            raise InputError(msg, field=path)
+            path, why = problems[0]
+            raise InputError(why, field=path)
         fp = dict(successor)
         if fp["id"] == pf_id or pf_id not in (fp.get("precedingPfIds") or []):
             raise InputError(
-                "a correction has a new id and lists the corrected footprint in precedingPfIds",
+                msg(
+                    "a correction has a new id and lists the corrected footprint in precedingPfIds"
+                ),
                 field="precedingPfIds",
             )
         for kind, value in footprint_keys(fp):
             if len(value) > MAX_KEY_LENGTH:
-                raise InputError(f"a {kind} identifier longer than {MAX_KEY_LENGTH} characters")
+                raise InputError(_too_long(kind))
         with self.sessions.begin() as s:
             o = self._org(s, owner, "owner")
             row = s.execute(
@@ -707,7 +766,7 @@ class PactStore:
                 .with_for_update()
             ).scalar_one_or_none()
             if row is None:
-                raise NoSuchFootprint(f"no footprint {pf_id!r}")
+                raise NoSuchFootprint(msg("no footprint %(pf_id)s", pf_id=repr(pf_id)))
             same = s.execute(
                 select(PactFootprint.seq).where(
                     PactFootprint.pf_id == fp["id"],
@@ -719,7 +778,10 @@ class PactStore:
                 return Correction("unchanged", fp["id"], self._shared_names(s, same))
             if row.status != "Active":
                 raise InputError(
-                    "this footprint is deprecated; correct the footprint that replaced it (FP-43)",
+                    msg(
+                        "this footprint is deprecated; correct the footprint that replaced it "
+                        "(FP-43)"
+                    ),
                     field="id",
                 )
             self._add_one(s, o, fp, 0)
@@ -814,7 +876,7 @@ class PactStore:
         """ListFootprints for ``caller``: at most ``limit`` (capped at 100; default 100)
         footprints in insertion order; ``next`` continues the same result set (FP-38)."""
         if limit is not None and limit < 1:
-            raise InputError("must be a positive integer", field="limit")
+            raise InputError(msg("must be a positive integer"), field="limit")
         size = min(limit or MAX_PAGE, MAX_PAGE)
         f = filters or Filters()
         with self.sessions() as s:
@@ -848,7 +910,7 @@ class PactStore:
                 )
             ).scalar_one_or_none()
         if doc is None:
-            raise NoSuchFootprint(f"no footprint {pf_id!r}")
+            raise NoSuchFootprint(msg("no footprint %(pf_id)s", pf_id=repr(pf_id)))
         return doc
 
     # ------------------------------------------------------------------ events
@@ -870,7 +932,9 @@ class PactStore:
             if old is not None:
                 if old != digest:
                     raise InputError(
-                        "an event with this source and id was received before with another body",
+                        msg(
+                            "an event with this source and id was received before with another body"
+                        ),
                         field="id",
                     )
                 return False
@@ -889,7 +953,7 @@ class PactStore:
             try:
                 s.flush()
             except IntegrityError:  # the same event arriving twice at the same moment
-                raise InputError("this event is being received already", field="id") from None
+                raise InputError(msg("this event is being received already"), field="id") from None
         return True
 
     def events(self, org: str) -> list[dict[str, Any]]:
@@ -932,10 +996,10 @@ def _only_deprecation(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 
 def _strings(value: object, where: str) -> None:
     if not isinstance(value, list) or not value:
-        raise InputError("must be a non-empty list of strings", field=where)
+        raise InputError(msg("must be a non-empty list of strings"), field=where)
     for i, v in enumerate(value):
         if not isinstance(v, str) or not v.strip():
-            raise InputError("must be a non-empty string", field=f"{where}[{i}]")
+            raise InputError(msg("must be a non-empty string"), field=f"{where}[{i}]")
 
 
 def _check_criteria(data: Mapping[str, Any]) -> None:
@@ -943,7 +1007,10 @@ def _check_criteria(data: Mapping[str, Any]) -> None:
     for key in data:
         if key not in allowed:
             raise InputError(
-                f"unknown field (criteria: {', '.join(CRITERIA)}, comment)", field=f"data.{key}"
+                msg(
+                    "unknown field (criteria: %(criteria)s, comment)", criteria=", ".join(CRITERIA)
+                ),
+                field=f"data.{key}",
             )
     for key in LIST_CRITERIA:
         if key in data:
@@ -953,15 +1020,15 @@ def _check_criteria(data: Mapping[str, Any]) -> None:
             try:
                 parse_datetime(data[key])
             except ValueError as exc:
-                raise InputError(str(exc), field=f"data.{key}") from None
+                raise InputError(reason_of(exc), field=f"data.{key}") from None
     if "status" in data and data["status"] not in STATUSES:
-        raise InputError("must be Active or Deprecated", field="data.status")
+        raise InputError(msg("must be Active or Deprecated"), field="data.status")
     if "comment" in data and not isinstance(data["comment"], str):
-        raise InputError("must be a string", field="data.comment")
+        raise InputError(msg("must be a string"), field="data.comment")
     if "pf" in data:  # the 2.x request fragment the conformance tool still sends (FP-41)
         pf = data["pf"]
         if not isinstance(pf, dict) or set(pf) != {"productIds"}:
-            raise InputError('must be {"productIds": [...]}', field="data.pf")
+            raise InputError(msg('must be {"productIds": [...]}'), field="data.pf")
         _strings(pf["productIds"], "data.pf.productIds")
 
 
@@ -975,49 +1042,58 @@ def check_event(event: object) -> None:
     ProductFootprints); RequestRejectedEvent ``requestEventId`` and ``error`` {code, message}.
     """
     if not isinstance(event, dict):
-        raise InputError("an event must be a JSON object")
+        raise InputError(msg("an event must be a JSON object"))
     for key in ("specversion", "id", "source", "type", "data"):
         if key not in event:
-            raise InputError("required field is missing", field=key)
+            raise InputError(msg("required field is missing"), field=key)
     if event["specversion"] != "1.0":
-        raise InputError('must be "1.0" (CloudEvents 1.0)', field="specversion")
+        raise InputError(msg('must be "1.0" (CloudEvents 1.0)'), field="specversion")
     for key, limit in (("id", 500), ("source", 2000)):
         v = event[key]
         if not isinstance(v, str) or not v.strip() or len(v) > limit:
-            raise InputError(f"must be a non-empty string of at most {limit} characters", field=key)
+            raise InputError(
+                msg("must be a non-empty string of at most %(limit)s characters", limit=limit),
+                field=key,
+            )
     if event["type"] not in EVENT_TYPES:
         raise InputError(
-            f"{event['type']!r} is not a PACT v3 event type ({', '.join(EVENT_TYPES)})",
+            msg(
+                "%(type)s is not a PACT v3 event type (%(event_types)s)",
+                type=repr(event["type"]),
+                event_types=", ".join(EVENT_TYPES),
+            ),
             field="type",
         )
     if "time" in event:
         try:
             parse_datetime(event["time"])
         except ValueError as exc:
-            raise InputError(str(exc), field="time") from None
+            raise InputError(reason_of(exc), field="time") from None
     data = event["data"]
     if not isinstance(data, dict):
-        raise InputError("must be an object", field="data")
+        raise InputError(msg("must be an object"), field="data")
     kind = event["type"]
     if kind == EVENT_PUBLISHED:
         if "pfIds" not in data:
-            raise InputError("required field is missing", field="data.pfIds")
+            raise InputError(msg("required field is missing"), field="data.pfIds")
         _strings(data["pfIds"], "data.pfIds")
     elif kind == EVENT_REQUEST_CREATED:
         _check_criteria(data)
     else:
         rid = data.get("requestEventId")
         if not isinstance(rid, str) or not rid.strip():
-            raise InputError("must be the id of the request event", field="data.requestEventId")
+            raise InputError(
+                msg("must be the id of the request event"), field="data.requestEventId"
+            )
         if kind == EVENT_REQUEST_FULFILLED:
             pfs = data.get("pfs")
             if not isinstance(pfs, list):
-                raise InputError("must be a list of ProductFootprints", field="data.pfs")
+                raise InputError(msg("must be a list of ProductFootprints"), field="data.pfs")
             for i, fp in enumerate(pfs):
-                problems = validate_footprint(fp)
+                problems = footprint_issues(fp)
                 if problems:
-                    path, msg = problems[0]
-                    raise InputError(msg, field=f"data.pfs[{i}].{path}".rstrip("."))
+                    path, why = problems[0]
+                    raise InputError(why, field=f"data.pfs[{i}].{path}".rstrip("."))
         else:
             err = data.get("error")
             if not (
@@ -1025,4 +1101,6 @@ def check_event(event: object) -> None:
                 and isinstance(err.get("code"), str)
                 and isinstance(err.get("message"), str)
             ):
-                raise InputError('must be {"code": "...", "message": "..."}', field="data.error")
+                raise InputError(
+                    msg('must be {"code": "...", "message": "..."}'), field="data.error"
+                )

@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from keten.core.errors import InputError
+from keten.core.messages import msg
 from keten.core.quantity import LEGAL_CONTEXT, exact_sum, mul, tidy
 from keten.core.trace import Trace
 from keten.footprint.pact import mean_dqr, parse_datetime, per_unit
@@ -65,7 +66,10 @@ def money_unit(unit: str) -> tuple[str, int]:
     m = _MONEY_RE.match(unit)
     if not m:
         raise InputError(
-            f"cannot read the MRIO's money unit {unit!r} (expected e.g. M.EUR, Mill USD)",
+            msg(
+                "cannot read the MRIO's money unit %(unit)s (expected e.g. M.EUR, Mill USD)",
+                unit=repr(unit),
+            ),
             field="unit",
         )
     prefix = m.group(1).upper() if m.group(1) else None
@@ -190,7 +194,9 @@ def _dec(x: float) -> Decimal:
 def _need(p: Purchase, name: str) -> Any:
     v = getattr(p, name)
     if v is None or v == "":
-        raise InputError(f"is required for method {p.method}", row=p.row, field=name)
+        raise InputError(
+            msg("is required for method %(method)s", method=p.method), row=p.row, field=name
+        )
     return v
 
 
@@ -202,7 +208,9 @@ def _spend(
     upstream: bool,
 ) -> Decimal:
     if factors is None:
-        raise InputError("a spend-based or hybrid line needs --mrio", row=p.row, field="method")
+        raise InputError(
+            msg("a spend-based or hybrid line needs --mrio"), row=p.row, field="method"
+        )
     amount: Decimal = _need(p, "amount")
     currency: str = _need(p, "currency").upper()
     year: int = _need(p, "price_year")
@@ -210,7 +218,11 @@ def _spend(
     table = factors.upstream if upstream else factors.total
     if key not in table:
         raise InputError(
-            f"no MRIO multiplier for region {key[0]!r}, sector {key[1]!r}",
+            msg(
+                "no MRIO multiplier for region %(region)s, sector %(sector)s",
+                region=repr(key[0]),
+                sector=repr(key[1]),
+            ),
             row=p.row,
             field="sector" if key[0] in {r for r, _ in table} else "supplier_region",
         )
@@ -221,8 +233,14 @@ def _spend(
         deflator = deflators[(currency, year)]
     else:
         raise InputError(
-            f"no deflator from {currency} {year} to the MRIO's {mcur} {factors.price_year} "
-            "(give a --deflators row)",
+            msg(
+                "no deflator from %(currency)s %(year)s to the MRIO's %(mcur)s "
+                "%(price_year)s (give a --deflators row)",
+                currency=currency,
+                year=year,
+                mcur=mcur,
+                price_year=factors.price_year,
+            ),
             row=p.row,
             field="price_year",
         )
@@ -244,7 +262,9 @@ def _pact_for(p: Purchase, pacts: Sequence[Mapping[str, Any]]) -> Mapping[str, A
     hits = [fp for fp in pacts if pid in fp.get("productIds", []) and fp.get("status") == "Active"]
     if not hits:
         raise InputError(
-            f"no active PACT footprint for product {pid!r} (give it with --pact)",
+            msg(
+                "no active PACT footprint for product %(pid)s (give it with --pact)", pid=repr(pid)
+            ),
             row=p.row,
             field="pact_product_id",
         )
@@ -275,7 +295,11 @@ def scope3(
     for p in purchases:
         if p.method not in METHODS:
             raise InputError(
-                f"unknown method {p.method!r} (expected {', '.join(METHODS)})",
+                msg(
+                    "unknown method %(method)s (expected %(methods)s)",
+                    method=repr(p.method),
+                    methods=", ".join(METHODS),
+                ),
                 row=p.row,
                 field="method",
             )
@@ -304,7 +328,12 @@ def scope3(
             unit = fp["pcf"]["declaredUnitOfMeasurement"]
             if _need(p, "quantity_unit") != unit:
                 raise InputError(
-                    f"unit {p.quantity_unit!r} differs from the footprint's declared unit {unit!r}",
+                    msg(
+                        "unit %(quantity_unit)s differs from the footprint's declared unit "
+                        "%(unit)s",
+                        quantity_unit=repr(p.quantity_unit),
+                        unit=repr(unit),
+                    ),
                     row=p.row,
                     field="quantity_unit",
                 )
@@ -323,7 +352,9 @@ def scope3(
         else:  # hybrid
             s12: Decimal = _need(p, "supplier_scope12_kg")
             if s12 < 0:
-                raise InputError("must not be negative", row=p.row, field="supplier_scope12_kg")
+                raise InputError(
+                    msg("must not be negative"), row=p.row, field="supplier_scope12_kg"
+                )
             up = _spend(p, factors, deflators, trace, upstream=True)
             kg = s12 + up
             primary = s12
@@ -333,7 +364,7 @@ def scope3(
         lines.append(Line(p.row, p.supplier, p.product, p.method, "3.1", kg, primary, dqr, basis))
         if p.transport_kg is not None:
             if p.transport_kg < 0:
-                raise InputError("must not be negative", row=p.row, field="transport_kg")
+                raise InputError(msg("must not be negative"), row=p.row, field="transport_kg")
             lines.append(
                 Line(
                     p.row,

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from keten.core.errors import RuleError
+from keten.core.messages import msg
 
 Array = npt.NDArray[np.float64]
 Method = Literal["auto", "lu", "block"]
@@ -51,9 +52,15 @@ class LeontiefSolver:
     ) -> None:
         n = A.shape[0]
         if A.shape != (n, n):
-            raise RuleError(f"A must be square, is {A.shape}")
+            raise RuleError(msg("A must be square, is %(shape)s", shape=A.shape))
         if regions < 1 or n % regions:
-            raise RuleError(f"{n} sectors cannot be split into {regions} equal regions")
+            raise RuleError(
+                msg(
+                    "%(n)s sectors cannot be split into %(regions)s equal regions",
+                    n=n,
+                    regions=regions,
+                )
+            )
         if method == "auto":
             method = "lu" if (n <= LU_LIMIT or regions == 1) else "block"
         self.n, self.regions, self.method = n, regions, method
@@ -77,9 +84,13 @@ class LeontiefSolver:
                 self._TT = sp.csr_matrix(self._T.T)
                 self._lu = splu(sp.csc_matrix(eye - A_dom))
             else:
-                raise RuleError(f"unknown solver method {method!r} (auto, lu, block)")
+                raise RuleError(
+                    msg("unknown solver method %(method)s (auto, lu, block)", method=repr(method))
+                )
         except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
-            raise RuleError(f"I − A is singular, the MRIO is not productive ({exc})") from None
+            raise RuleError(
+                msg("I − A is singular, the MRIO is not productive (%(reason)s)", reason=str(exc))
+            ) from None
 
     def solve(self, B: Array) -> Array:
         """``X = L B = (I − A)⁻¹ B`` for a n × m block of right-hand sides."""
@@ -98,7 +109,13 @@ class LeontiefSolver:
         vector = B.ndim == 1
         B2 = B[:, None] if vector else B
         if B2.shape[0] != self.n:
-            raise RuleError(f"right-hand side must have {self.n} rows, has {B2.shape[0]}")
+            raise RuleError(
+                msg(
+                    "right-hand side must have %(n)s rows, has %(shape)s",
+                    n=self.n,
+                    shape=B2.shape[0],
+                )
+            )
         trans = "T" if transpose else "N"
         if B2.shape[1] == 0:
             return B.copy()
@@ -107,7 +124,9 @@ class LeontiefSolver:
         else:
             X = self._iterate(B2, transpose, trans)
         if not np.all(np.isfinite(X)):
-            raise RuleError("I − A is singular or not productive: the solve gave non-finite values")
+            raise RuleError(
+                msg("I − A is singular or not productive: the solve gave non-finite values")
+            )
         return np.asarray(X[:, 0] if vector else X)
 
     def _iterate(self, B: Array, transpose: bool, trans: str) -> Array:
@@ -125,6 +144,9 @@ class LeontiefSolver:
             if not np.all(np.isfinite(step)):
                 break
         raise RuleError(
-            f"the block iteration did not converge in {self.max_iter} steps "
-            "(is the MRIO productive, with column sums of A below 1?)"
+            msg(
+                "the block iteration did not converge in %(max_iter)s steps (is the MRIO "
+                "productive, with column sums of A below 1?)",
+                max_iter=self.max_iter,
+            )
         )

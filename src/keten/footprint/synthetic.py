@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from keten.core.errors import InputError
+from keten.core.messages import msg
 from keten.footprint.mrio import MRIO, Extension
 
 CATEGORY_NAMES = ("households", "government", "gfcf", "inventories", "npish", "valuables", "export")
@@ -40,14 +41,14 @@ def synthetic_mrio(
 ) -> MRIO:
     """A balanced random MRIO with ``regions × sectors`` sectors (see the module docstring)."""
     if regions < 1 or sectors < 1 or categories < 1 or stressors < 1:
-        raise InputError("regions, sectors, categories and stressors must be at least 1")
+        raise InputError(msg("regions, sectors, categories and stressors must be at least 1"))
     for name, v in (
         ("domestic_density", domestic_density),
         ("trade_density", trade_density),
         ("inactive_share", inactive_share),
     ):
         if not 0 <= v <= 1:
-            raise InputError(f"{name} must lie in [0, 1]", field=name)
+            raise InputError(msg("%(name)s must lie in [0, 1]", name=name), field=name)
     rng = np.random.default_rng(seed)
     R, s = regions, sectors
     n = R * s

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import scipy.sparse as sp
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import Msg, msg
 from keten.footprint.mrio import MRIO, STRESSOR_JOIN, Extension
 
 LAYOUT_FILE = "keten-mrio.json"
@@ -41,7 +42,7 @@ def _pymrio() -> Any:
         import pymrio
     except ImportError:  # pragma: no cover - exercised only without the dev extra
         raise KetenError(
-            "pymrio is not installed; install keten[dev] or use the Parquet layout"
+            msg("pymrio is not installed; install keten[dev] or use the Parquet layout")
         ) from None
     return pymrio
 
@@ -65,10 +66,10 @@ def from_pymrio(io: Any, name: str = "pymrio") -> MRIO:
     rows = pd.MultiIndex.from_product([list(io.get_regions()), list(io.get_sectors())])
     ycols = pd.MultiIndex.from_product([list(io.get_regions()), list(io.get_Y_categories())])
     if io.Y is None:
-        raise InputError("the pymrio system has no final demand Y", file=name, field="Y")
+        raise InputError(msg("the pymrio system has no final demand Y"), file=name, field="Y")
     Y = io.Y.reindex(index=rows, columns=ycols).to_numpy(dtype=float)
     if np.isnan(Y).any():
-        raise InputError("Y does not cover every region × sector × category", file=name)
+        raise InputError(msg("Y does not cover every region × sector × category"), file=name)
     unit = "M.EUR"
     if getattr(io, "unit", None) is not None and len(io.unit):
         unit = str(io.unit.iloc[0, 0])
@@ -100,7 +101,7 @@ def from_pymrio(io: Any, name: str = "pymrio") -> MRIO:
         A = io.A.reindex(index=rows, columns=rows).to_numpy(dtype=float)
         x = None if io.x is None else io.x.reindex(rows).to_numpy(dtype=float).ravel()
         return MRIO.from_coefficients(regions, sectors, categories, A, Y, x, **kw)
-    raise InputError("the pymrio system has neither Z nor A", file=name)
+    raise InputError(msg("the pymrio system has neither Z nor A"), file=name)
 
 
 def load_mrio(source: str) -> MRIO:
@@ -109,7 +110,7 @@ def load_mrio(source: str) -> MRIO:
         return from_pymrio(_pymrio().load_test(), name="pymrio-test")
     path = Path(source)
     if not path.exists():
-        raise InputError("not found (give pymrio-test, a folder or a .zip)", file=source)
+        raise InputError(msg("not found (give pymrio-test, a folder or a .zip)"), file=source)
     if path.is_dir() and (path / LAYOUT_FILE).exists():
         return read_parquet_mrio(path)
     pymrio = _pymrio()
@@ -119,7 +120,7 @@ def load_mrio(source: str) -> MRIO:
         raise
     except Exception as exc:  # pymrio raises many kinds of errors for unreadable input
         raise InputError(
-            f"pymrio cannot read it: {str(exc).splitlines()[0]}", file=source
+            msg("pymrio cannot read it: %(reason)s", reason=str(exc).splitlines()[0]), file=source
         ) from None
     return from_pymrio(io, name=path.name)
 
@@ -142,44 +143,60 @@ def _write_triplets(path: Path, m: sp.spmatrix | np.ndarray) -> None:
 def _read_triplets(path: Path, shape: tuple[int, int], what: str) -> sp.coo_matrix:
     name = str(path)
     if not path.exists():
-        raise InputError("file not found", file=name)
+        raise InputError(msg("file not found"), file=name)
     try:
         table = pq.read_table(path)
     except Exception as exc:
-        raise InputError(f"not a Parquet file: {str(exc).splitlines()[0]}", file=name) from None
+        raise InputError(
+            msg("not a Parquet file: %(reason)s", reason=str(exc).splitlines()[0]), file=name
+        ) from None
     cols = table.column_names
     if sorted(cols) != sorted(TRIPLET_COLUMNS):
         raise InputError(
-            f"columns {','.join(cols)}; expected {','.join(TRIPLET_COLUMNS)}", file=name
+            msg(
+                "columns %(cols)s; expected %(expected)s",
+                cols=",".join(cols),
+                expected=",".join(TRIPLET_COLUMNS),
+            ),
+            file=name,
         )
     arrays = {}
     for c in TRIPLET_COLUMNS:
         col = table.column(c)
         if col.null_count:
             first = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0]) + 1
-            raise InputError("is empty", file=name, row=first, field=c)
+            raise InputError(msg("is empty"), file=name, row=first, field=c)
         arrays[c] = col.to_numpy()
     row, colv, val = arrays["row"], arrays["col"], arrays["value"]
     if not (np.issubdtype(row.dtype, np.integer) and np.issubdtype(colv.dtype, np.integer)):
-        raise InputError("row and col must be integers", file=name)
+        raise InputError(msg("row and col must be integers"), file=name)
     val = val.astype(np.float64)
     for label, idx, limit in (("row", row, shape[0]), ("col", colv, shape[1])):
         bad = np.flatnonzero((idx < 0) | (idx >= limit))
         if bad.size:
             raise InputError(
-                f"{idx[bad[0]]} outside 0..{limit - 1} ({what} is {shape[0]} × {shape[1]})",
+                msg(
+                    "%(idx)s outside 0..%(limit)s (%(what)s is %(rows)s × %(cols)s)",
+                    idx=idx[bad[0]],
+                    limit=limit - 1,
+                    what=what,
+                    rows=shape[0],
+                    cols=shape[1],
+                ),
                 file=name,
                 row=int(bad[0]) + 1,
                 field=label,
             )
     bad = np.flatnonzero(~np.isfinite(val))
     if bad.size:
-        raise InputError("not a finite number", file=name, row=int(bad[0]) + 1, field="value")
+        raise InputError(msg("not a finite number"), file=name, row=int(bad[0]) + 1, field="value")
     key = row.astype(np.int64) * shape[1] + colv
     if np.unique(key).size != key.size:
         order = np.argsort(key, kind="stable")
         dup = order[1:][np.diff(key[order]) == 0][0]
-        raise InputError("duplicate (row, col) entry", file=name, row=int(dup) + 1, field="row")
+        raise InputError(
+            msg("duplicate (row, col) entry"), file=name, row=int(dup) + 1, field="row"
+        )
     return sp.coo_matrix((val, (row, colv)), shape=shape)
 
 
@@ -218,7 +235,7 @@ def write_parquet_mrio(mrio: MRIO, folder: Path) -> None:
 def _str_list(meta: dict[str, Any], key: str, file: str) -> tuple[str, ...]:
     v = meta.get(key)
     if not isinstance(v, list) or not v or not all(isinstance(i, str) and i for i in v):
-        raise InputError("must be a non-empty list of names", file=file, field=key)
+        raise InputError(msg("must be a non-empty list of names"), file=file, field=key)
     return tuple(v)
 
 
@@ -228,12 +245,18 @@ def read_parquet_mrio(folder: Path) -> MRIO:
     try:
         meta = json.loads((folder / LAYOUT_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not readable JSON: {exc}", file=file) from None
+        raise InputError(msg("not readable JSON: %(reason)s", reason=str(exc)), file=file) from None
     if not isinstance(meta, dict) or meta.get("format") != LAYOUT_FORMAT:
-        raise InputError(f"'format' must be {LAYOUT_FORMAT!r}", file=file, field="format")
+        raise InputError(
+            msg("'format' must be %(format)s", format=repr(LAYOUT_FORMAT)),
+            file=file,
+            field="format",
+        )
     if meta.get("version") != LAYOUT_VERSION:
         raise InputError(
-            f"unsupported version (expected {LAYOUT_VERSION})", file=file, field="version"
+            msg("unsupported version (expected %(version)s)", version=LAYOUT_VERSION),
+            file=file,
+            field="version",
         )
     known = {
         "format",
@@ -250,13 +273,17 @@ def read_parquet_mrio(folder: Path) -> MRIO:
     }
     unknown = sorted(set(meta) - known)
     if unknown:
-        raise InputError(f"unknown key(s) {', '.join(unknown)}", file=file, field=unknown[0])
+        raise InputError(
+            msg("unknown key(s) %(unknown)s", unknown=", ".join(unknown)),
+            file=file,
+            field=unknown[0],
+        )
     regions = _str_list(meta, "regions", file)
     sectors = _str_list(meta, "sectors", file)
     categories = _str_list(meta, "categories", file)
     for key in ("year", "price_year"):
         if meta.get(key) is not None and not isinstance(meta[key], int):
-            raise InputError("must be a whole year or null", file=file, field=key)
+            raise InputError(msg("must be a whole year or null"), file=file, field=key)
     n, R, c = len(regions) * len(sectors), len(regions), len(categories)
     A = _read_triplets(folder / "A.parquet", (n, n), "A").tocsc()
     Y = _read_triplets(folder / "Y.parquet", (n, R * c), "Y").toarray()
@@ -264,10 +291,10 @@ def read_parquet_mrio(folder: Path) -> MRIO:
     exts: dict[str, Extension] = {}
     ext_meta = meta.get("extensions", {})
     if not isinstance(ext_meta, dict):
-        raise InputError("must be an object", file=file, field="extensions")
+        raise InputError(msg("must be an object"), file=file, field="extensions")
     for ename, em in ext_meta.items():
         if not isinstance(em, dict):
-            raise InputError("must be an object", file=file, field=f"extensions.{ename}")
+            raise InputError(msg("must be an object"), file=file, field=f"extensions.{ename}")
         stressors = _str_list(em, "stressors", file)
         units = _str_list(em, "units", file)
         d = folder / "ext" / ename
@@ -278,7 +305,7 @@ def read_parquet_mrio(folder: Path) -> MRIO:
         try:
             exts[ename] = Extension(ename, stressors, units, F, F_Y)
         except InputError as exc:
-            raise InputError(exc.reason, file=file, field=exc.field) from None
+            raise InputError(exc.translatable, file=file, field=exc.field) from None
     try:
         return MRIO(
             regions,
@@ -295,7 +322,7 @@ def read_parquet_mrio(folder: Path) -> MRIO:
             name=str(meta.get("name") or folder.name),
         )
     except InputError as exc:
-        raise InputError(exc.reason, file=str(folder), field=exc.field) from None
+        raise InputError(exc.translatable, file=str(folder), field=exc.field) from None
 
 
 # ----------------------------------------------------------------------------- scenario (YAML)
@@ -306,9 +333,9 @@ CHANGE_KEYS = {"region", "sector", "kind", "change", "shift", "to"}
 
 def _num(v: object, file: str, field: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise InputError("must be a number", file=file, field=field)
+        raise InputError(msg("must be a number"), file=file, field=field)
     if not np.isfinite(v):
-        raise InputError("must be a finite number", file=file, field=field)
+        raise InputError(msg("must be a finite number"), file=file, field=field)
     return float(v)
 
 
@@ -325,41 +352,41 @@ def read_scenario(path: Path) -> Any:
 
     file = str(path)
     if not path.is_file():
-        raise InputError("file not found", file=file)
+        raise InputError(msg("file not found"), file=file)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-        raise InputError(f"not valid YAML: {first}", file=file) from None
+        first = str(exc).splitlines()[0] if str(exc) else msg("invalid YAML")
+        raise InputError(msg("not valid YAML: %(first)s", first=first), file=file) from None
     if not isinstance(data, dict):
-        raise InputError("must be a mapping with name, region, stressor, changes", file=file)
+        raise InputError(msg("must be a mapping with name, region, stressor, changes"), file=file)
     unknown = sorted(set(data) - SCENARIO_KEYS)
     if unknown:
-        raise InputError("unknown key", file=file, field=unknown[0])
+        raise InputError(msg("unknown key"), file=file, field=unknown[0])
     for key in ("region", "stressor", "changes"):
         if key not in data:
-            raise InputError("is required", file=file, field=key)
+            raise InputError(msg("is required"), file=file, field=key)
     acting = data["region"]
     acting_t = (acting,) if isinstance(acting, str) else acting
     if not isinstance(acting_t, list | tuple) or not all(isinstance(a, str) for a in acting_t):
-        raise InputError("must be a region or a list of regions", file=file, field="region")
+        raise InputError(msg("must be a region or a list of regions"), file=file, field="region")
     changes = data["changes"]
     if not isinstance(changes, list) or not changes:
-        raise InputError("must be a non-empty list", file=file, field="changes")
+        raise InputError(msg("must be a non-empty list"), file=file, field="changes")
     out = []
     for i, ch in enumerate(changes):
         where = f"changes[{i}]"
         if not isinstance(ch, dict):
-            raise InputError("must be a mapping", file=file, field=where)
+            raise InputError(msg("must be a mapping"), file=file, field=where)
         bad = sorted(set(ch) - CHANGE_KEYS)
         if bad:
-            raise InputError("unknown key", file=file, field=f"{where}.{bad[0]}")
+            raise InputError(msg("unknown key"), file=file, field=f"{where}.{bad[0]}")
         for key in ("region", "sector", "kind", "change"):
             if key not in ch:
-                raise InputError("is required", file=file, field=f"{where}.{key}")
+                raise InputError(msg("is required"), file=file, field=f"{where}.{key}")
         to = ch.get("to")
         if to is not None and (not isinstance(to, dict) or not to):
-            raise InputError("must map regions to shares", file=file, field=f"{where}.to")
+            raise InputError(msg("must map regions to shares"), file=file, field=f"{where}.to")
         out.append(
             Change(
                 region=str(ch["region"]),
@@ -405,6 +432,12 @@ PURCHASE_COLUMNS = (
 MAX_AMOUNT = Decimal(10) ** 15
 
 
+def _reason(exc: ValueError) -> Msg | str:
+    """A ``ValueError``'s message, still translatable when it was raised with a ``Msg``."""
+    reason = exc.args[0] if len(exc.args) == 1 else None
+    return reason if isinstance(reason, Msg) else str(exc)
+
+
 def _opt_dec(v: str, file: str, row: int, field: str, negative: bool = False) -> Decimal | None:
     from keten.core.quantity import parse_number
 
@@ -413,11 +446,11 @@ def _opt_dec(v: str, file: str, row: int, field: str, negative: bool = False) ->
     try:
         d = parse_number(v)
     except ValueError as exc:
-        raise InputError(str(exc), file=file, row=row, field=field) from None
+        raise InputError(_reason(exc), file=file, row=row, field=field) from None
     if d < 0 and not negative:
-        raise InputError("must not be negative", file=file, row=row, field=field)
+        raise InputError(msg("must not be negative"), file=file, row=row, field=field)
     if abs(d) > MAX_AMOUNT:
-        raise InputError("is out of range", file=file, row=row, field=field)
+        raise InputError(msg("is out of range"), file=file, row=row, field=field)
     return d
 
 
@@ -431,10 +464,14 @@ def read_purchases(path: Path) -> list[Any]:
     for row, r in read_rows(path, PURCHASE_COLUMNS):
         for key in ("supplier", "product", "method"):
             if not r[key]:
-                raise InputError("is empty", file=file, row=row, field=key)
+                raise InputError(msg("is empty"), file=file, row=row, field=key)
         if r["method"] not in METHODS:
             raise InputError(
-                f"unknown method {r['method']!r} (expected {', '.join(METHODS)})",
+                msg(
+                    "unknown method %(method)s (expected %(methods)s)",
+                    method=repr(r["method"]),
+                    methods=", ".join(METHODS),
+                ),
                 file=file,
                 row=row,
                 field="method",
@@ -442,11 +479,13 @@ def read_purchases(path: Path) -> list[Any]:
         year = None
         if r["price_year"]:
             if not r["price_year"].isdigit() or not 1900 <= int(r["price_year"]) <= 2100:
-                raise InputError("must be a year like 2022", file=file, row=row, field="price_year")
+                raise InputError(
+                    msg("must be a year like 2022"), file=file, row=row, field="price_year"
+                )
             year = int(r["price_year"])
         if r["currency"] and not re.fullmatch(r"[A-Za-z]{3}", r["currency"]):
             raise InputError(
-                "must be a 3-letter currency code", file=file, row=row, field="currency"
+                msg("must be a 3-letter currency code"), file=file, row=row, field="currency"
             )
         out.append(
             Purchase(
@@ -471,7 +510,7 @@ def read_purchases(path: Path) -> list[Any]:
             )
         )
     if not out:
-        raise InputError("no purchases", file=file)
+        raise InputError(msg("no purchases"), file=file)
     return out
 
 
@@ -488,16 +527,18 @@ def read_deflators(path: Path) -> dict[tuple[str, int], Decimal]:
     for row, r in read_rows(path, DEFLATOR_COLUMNS):
         if not re.fullmatch(r"[A-Za-z]{3}", r["currency"]):
             raise InputError(
-                "must be a 3-letter currency code", file=file, row=row, field="currency"
+                msg("must be a 3-letter currency code"), file=file, row=row, field="currency"
             )
         if not r["price_year"].isdigit():
-            raise InputError("must be a year", file=file, row=row, field="price_year")
+            raise InputError(msg("must be a year"), file=file, row=row, field="price_year")
         f = _opt_dec(r["factor"], file, row, "factor")
         if f is None or f == 0:
-            raise InputError("must be a positive number", file=file, row=row, field="factor")
+            raise InputError(msg("must be a positive number"), file=file, row=row, field="factor")
         key = (r["currency"].upper(), int(r["price_year"]))
         if key in out:
-            raise InputError("duplicate currency and year", file=file, row=row, field="price_year")
+            raise InputError(
+                msg("duplicate currency and year"), file=file, row=row, field="price_year"
+            )
         out[key] = f
     return out
 
@@ -511,17 +552,22 @@ def read_pact(path: Path) -> list[dict[str, Any]]:
 
     file = str(path)
     if not path.is_file():
-        raise InputError("file not found", file=file)
+        raise InputError(msg("file not found"), file=file)
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"), parse_float=Decimal)
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=file) from None
+        raise InputError(
+            msg("not UTF-8 text (byte %(start)s)", start=exc.start), file=file
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno})", file=file) from None
+        raise InputError(
+            msg("not valid JSON: %(reason)s (line %(lineno)s)", reason=exc.msg, lineno=exc.lineno),
+            file=file,
+        ) from None
     try:
         return check_footprints(doc, file=file)
     except InputError as exc:
-        raise InputError(exc.reason, file=file, field=exc.field) from None
+        raise InputError(exc.translatable, file=file, field=exc.field) from None
 
 
 PCF_COLUMNS = (
@@ -557,7 +603,7 @@ def read_pcf_entries(path: Path) -> list[Any]:
 
         def need(key: str, row: int = row, r: dict[str, str] = r) -> str:
             if not r[key]:
-                raise InputError("is empty", file=file, row=row, field=key)
+                raise InputError(msg("is empty"), file=file, row=row, field=key)
             return r[key]
 
         def dec(key: str, negative: bool = False, row: int = row) -> Decimal:
@@ -589,7 +635,7 @@ def read_pcf_entries(path: Path) -> list[Any]:
         )
         out.append((row, entry))
     if not out:
-        raise InputError("no footprints", file=file)
+        raise InputError(msg("no footprints"), file=file)
     return out
 
 
@@ -606,18 +652,21 @@ def read_targets(path: Path) -> list[Any]:
     seen: set[tuple[int, str]] = set()
     for row, r in read_rows(path, TARGET_COLUMNS):
         if not r["year"].isdigit():
-            raise InputError("must be a year", file=file, row=row, field="year")
+            raise InputError(msg("must be a year"), file=file, row=row, field="year")
         v = _opt_dec(r["value"], file, row, "value")
         if v is None:
-            raise InputError("is empty", file=file, row=row, field="value")
+            raise InputError(msg("is empty"), file=file, row=row, field="value")
         try:
             target = Target(int(r["year"]), float(v), r["scope"] or "total")
         except InputError as exc:
-            raise InputError(exc.reason, file=file, row=row, field=exc.field) from None
+            raise InputError(exc.translatable, file=file, row=row, field=exc.field) from None
         if (target.year, target.scope) in seen:
             raise InputError(
-                f"two targets for {target.year} ({target.scope}): give one per year and scope "
-                "(FP-45)",
+                msg(
+                    "two targets for %(year)s (%(scope)s): give one per year and scope (FP-45)",
+                    year=target.year,
+                    scope=target.scope,
+                ),
                 file=file,
                 row=row,
                 field="year",

@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import msg
 from keten.core.params import load_set
 from keten.core.quantity import tidy
 from keten.core.trace import Trace
@@ -105,15 +106,23 @@ def mrio_options(optional: bool = False) -> list[tuple[str, str]]:
 def _safe_extract(zf: zipfile.ZipFile, root: Path, shown: str) -> None:
     members = zf.infolist()
     if len(members) > MAX_MEMBERS:
-        raise InputError(f"more than {MAX_MEMBERS} files in the zip", file=shown)
+        raise InputError(
+            msg("more than %(max_members)s files in the zip", max_members=MAX_MEMBERS), file=shown
+        )
     if sum(m.file_size for m in members) > MAX_UNZIPPED:
-        raise InputError(f"unpacks to more than {MAX_UNZIPPED} bytes", file=shown)
+        raise InputError(
+            msg("unpacks to more than %(max_bytes)s bytes", max_bytes=MAX_UNZIPPED), file=shown
+        )
     for m in members:
         p = PurePosixPath(m.filename)
         if p.is_absolute() or ".." in p.parts or "\\" in m.filename:
-            raise InputError(f"unsafe path {m.filename!r} in the zip", file=shown)
+            raise InputError(
+                msg("unsafe path %(filename)s in the zip", filename=repr(m.filename)), file=shown
+            )
         if (m.external_attr >> 16) & 0o170000 == 0o120000:
-            raise InputError(f"symbolic link {m.filename!r} in the zip", file=shown)
+            raise InputError(
+                msg("symbolic link %(filename)s in the zip", filename=repr(m.filename)), file=shown
+            )
     zf.extractall(root)
 
 
@@ -135,7 +144,7 @@ def _refuse_mrio(c: Checked, exc: KetenError, root: Path, shown: str) -> None:
         elif not file:
             file = shown
         c.errors.setdefault(
-            "mrio", str(InputError(exc.reason, file=file, row=exc.row, field=exc.field))
+            "mrio", str(InputError(exc.translatable, file=file, row=exc.row, field=exc.field))
         )
     else:
         c.errors.setdefault("mrio", str(exc).splitlines()[0])
@@ -172,7 +181,7 @@ async def load_system(
     try:
         if not zipfile.is_zipfile(path):
             raise InputError(
-                "not a zip file (zip the keten Parquet MRIO folder with keten-mrio.json)",
+                msg("not a zip file (zip the keten Parquet MRIO folder with keten-mrio.json)"),
                 file=shown,
             )
         with zipfile.ZipFile(path) as zf:
@@ -182,8 +191,11 @@ async def load_system(
                 return load_mrio(str(root / folder) if folder else str(root))
         if not has_pymrio():
             raise InputError(
-                f"no {LAYOUT_FILE} in the zip (keten Parquet MRIO layout); pymrio, needed for "
-                "EXIOBASE zips, is not installed",
+                msg(
+                    "no %(layout_file)s in the zip (keten Parquet MRIO layout); "
+                    "pymrio, needed for EXIOBASE zips, is not installed",
+                    layout_file=LAYOUT_FILE,
+                ),
                 file=shown,
             )
         zpath = path.with_suffix(".zip")
@@ -194,7 +206,9 @@ async def load_system(
         _refuse_mrio(c, exc, root, shown)
         return None
     except (zipfile.BadZipFile, OSError) as exc:
-        c.errors["mrio"] = str(InputError(f"unreadable zip: {exc}", file=shown))
+        c.errors["mrio"] = str(
+            InputError(msg("unreadable zip: %(reason)s", reason=str(exc)), file=shown)
+        )
         return None
 
 
@@ -427,7 +441,7 @@ def read_target_text(raw: str, tmp: Path, shown: str) -> list[Target]:
     try:
         return list(read_targets(path))
     except InputError as exc:
-        raise InputError(exc.reason, file=shown, row=exc.row, field=exc.field) from None
+        raise InputError(exc.translatable, file=shown, row=exc.row, field=exc.field) from None
 
 
 async def series_targets(form: FormData, c: Checked, tmp: Path) -> list[Target]:
@@ -447,7 +461,9 @@ async def series_targets(form: FormData, c: Checked, tmp: Path) -> list[Target]:
             try:
                 targets = list(read_targets(upload))
             except InputError as exc:
-                raise InputError(exc.reason, file=shown, row=exc.row, field=exc.field) from None
+                raise InputError(
+                    exc.translatable, file=shown, row=exc.row, field=exc.field
+                ) from None
         elif not body or body == TARGET_HEADER:
             return []
         elif len(body) > 5000:
@@ -723,7 +739,7 @@ async def leakage_post(request: Request) -> HTMLResponse:
             except KetenError as exc:
                 if isinstance(exc, InputError) and exc.file is None:
                     # the scenario names the regions, sectors and stressor (as the CLI says)
-                    exc = InputError(exc.reason, file=str(scenario_path), field=exc.field)
+                    exc = InputError(exc.translatable, file=str(scenario_path), field=exc.field)
                 c.refuse(exc, default="scenario")
     if c.errors or not tables:
         return page_render(request, "leakage", c, status=422)
@@ -752,7 +768,7 @@ def spend_factors(
     py = price_year or system.price_year
     if py is None:
         raise InputError(
-            "the MRIO's price year is unknown; enter it in the price-year field",
+            msg("the MRIO's price year is unknown; enter it in the price-year field"),
             field="price_year",
         )
     M = multipliers(system, ext)
@@ -913,7 +929,7 @@ async def scope3_post(request: Request) -> HTMLResponse:
                     except InputError as exc:
                         shown = c.names[str(purchases)][1]
                         c.errors["purchases"] = str(
-                            InputError(exc.reason, file=shown, row=exc.row, field=exc.field)
+                            InputError(exc.translatable, file=shown, row=exc.row, field=exc.field)
                         )
                     else:
                         tables = scope3_tables(res)

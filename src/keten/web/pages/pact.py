@@ -39,6 +39,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import msg
 from keten.core.params import load_set
 from keten.core.quantity import parse_number, tidy
 from keten.core.trace import Trace
@@ -221,11 +222,13 @@ def load_document(store: PactStore, org: str, data: bytes) -> Any:
     try:
         doc = json.loads(data.decode("utf-8"), parse_float=Decimal)
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})") from None
+        raise InputError(msg("not UTF-8 text (byte %(start)s)", start=exc.start)) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} (line {exc.lineno})") from None
+        raise InputError(
+            msg("not valid JSON: %(reason)s (line %(lineno)s)", reason=exc.msg, lineno=exc.lineno)
+        ) from None
     except RecursionError:
-        raise InputError("not valid JSON: nested too deeply") from None
+        raise InputError(msg("not valid JSON: nested too deeply")) from None
     return store.add_footprints(org, check_footprints(doc))
 
 
