@@ -1261,6 +1261,42 @@ def test_parquet_decimal_columns_equal_csv(tmp_path: Path) -> None:
     assert [o["units"] for o in from_csv][:3] == [1_423_751, 665_388, 251_600]
 
 
+@pytest.mark.parametrize(
+    ("q_precision", "ci_precision"),
+    [(38, 38), (16, 5), (38, 4), (24, 30)],
+)
+def test_parquet_decimals_of_any_precision_equal_csv(
+    tmp_path: Path, q_precision: int, ci_precision: int
+) -> None:
+    """Decimals are rescaled to 10^6 from their Int128 when that cannot overflow (precision −
+    scale + 6 ≤ 38) and by a decimal cast otherwise; both give the CSV's units exactly."""
+    quantity = pa.array([Decimal(v) for v in _PQ_QUANTITY], pa.decimal128(q_precision, 6))
+    intensity = pa.array(
+        [None if v is None else Decimal(v) for v in _PQ_INTENSITY],
+        pa.decimal128(ci_precision, 2),
+    )
+    path = _write_parquet(tmp_path / "p.parquet", quantity, intensity)
+    from_parquet = ok_json(
+        invoke("ev", "units", "--year", 2026, "--bookings", path, "--format", "json")
+    )
+    from_csv = ok_json(
+        invoke(
+            "ev", "units", "--year", 2026, "--bookings", _parquet_csv(tmp_path), "--format", "json"
+        )
+    )
+    assert from_parquet == from_csv
+
+
+@pytest.mark.parametrize("precision", [38, 31])  # decimal cast / Int128 rescaled
+def test_parquet_decimal_too_large_is_refused_as_in_csv(tmp_path: Path, precision: int) -> None:
+    big = ["1" + "0" * 30, "2000000", "100000", "1234"]  # 10^30 l: beyond any quantity
+    quantity = pa.array([Decimal(v) for v in big], pa.decimal128(precision, 0))
+    path = _write_parquet(tmp_path / "big.parquet", quantity, _dec(_PQ_INTENSITY, 2))
+    run = invoke("ev", "units", "--year", 2026, "--bookings", path)
+    assert run.exit_code == 2 and run.stdout == ""
+    assert "row 1, field 'quantity'" in run.stderr
+
+
 def test_parquet_string_columns_equal_csv(tmp_path: Path) -> None:
     path = _write_parquet(tmp_path / "str.parquet", pa.array(_PQ_QUANTITY), pa.array(_PQ_INTENSITY))
     from_parquet = ok_json(

@@ -363,7 +363,13 @@ def _scaled(col: str, dtype: pl.DataType, *, wide: bool = False) -> pl.Expr:
     (checked when the file is opened); integers are taken as they are; floats are refused.
     """
     if isinstance(dtype, pl.Decimal):
-        exact = pl.col(col).cast(pl.Decimal(38, 6)).to_physical()
+        scale = dtype.scale or 0
+        if (dtype.precision or 38) - scale + 6 <= 38:
+            # The Int128 behind the decimal rescaled to 10^6 — it fits, having at most 38
+            # digits: the numbers of the cast below without a decimal cast per row.
+            exact = pl.col(col).to_physical() * pl.lit(10 ** (6 - scale), dtype=pl.Int128)
+        else:
+            exact = pl.col(col).cast(pl.Decimal(38, 6)).to_physical()
     elif dtype.is_integer():
         exact = pl.col(col).cast(pl.Int128) * pl.lit(_SCALE, dtype=pl.Int128)
     else:
