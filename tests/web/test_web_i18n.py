@@ -4,7 +4,10 @@ in the catalogues, and formatted values keep their placeholders."""
 
 from __future__ import annotations
 
+import ast
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -103,3 +106,80 @@ def test_service_error_messages_follow_the_language() -> None:
     with i18n.using("en"):
         assert str(exc) == "proof 'PoS-1' is booked already"
     assert str(exc) == "proof 'PoS-1' is booked already"  # outside a page: English
+
+
+# ----------------------------------------------------------------------------- raised as text?
+
+#: Errors whose text stays English on purpose: parameter-file schema errors (for whoever edits
+#: the YAML; docs/web.md) — every other KetenError must be raised translatable.
+ENGLISH_BY_DESIGN = {"ParameterFileError"}
+
+
+def _error_classes() -> set[str]:
+    """Names of every KetenError subclass of the modules of the ``messages*`` areas."""
+    import importlib
+
+    from keten.core.errors import KetenError
+
+    for _, path in catalogues.message_sources():
+        rel = path.relative_to(catalogues.PACKAGE.parent).with_suffix("")
+        importlib.import_module(".".join(rel.parts))
+    names, todo = set(), [KetenError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo += cls.__subclasses__()
+    # ImportRefused(file, report, year) builds its message from the report's checks.
+    return names - ENGLISH_BY_DESIGN - {"ImportRefused"}
+
+
+def _as_text(node: ast.expr) -> bool:
+    """An argument that is already text: a literal, an f-string, ``str(...)``, ``x.reason``,
+    or a sum of such — it could not be translated when shown."""
+    if isinstance(node, ast.Constant | ast.JoinedStr):
+        return isinstance(node, ast.JoinedStr) or isinstance(node.value, str)
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "str"
+    if isinstance(node, ast.Attribute):
+        return node.attr == "reason"
+    if isinstance(node, ast.BinOp):
+        return _as_text(node.left) or _as_text(node.right)
+    return False
+
+
+def _text_raises(path: Path, classes: set[str]) -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        call = node.exc if isinstance(node, ast.Raise) else None
+        if not isinstance(call, ast.Call) or not call.args:
+            continue
+        name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+        if name in classes and _as_text(call.args[0]):
+            out.append(f"{path.name}:{node.lineno} {name}")
+    return out
+
+
+def test_no_error_of_an_engine_or_reader_is_raised_as_plain_text() -> None:
+    """Every KetenError raised by the modules of the ``messages*`` areas (the register, every
+    rules engine and file reader) and by the page modules carries a ``msg(...)`` (or passes on
+    a message as raised, ``exc.translatable``), so that pages can show it in their language;
+    parse_number's ValueErrors too."""
+    classes = _error_classes()
+    assert {"InputError", "RuleError", "AuthError", "NotFound", "LedgerError"} <= classes
+    paths = [p for _, p in catalogues.message_sources()]
+    paths += sorted((catalogues.ROOT / "pages").glob("*.py"))
+    assert len(paths) > 40
+    bad = [site for p in paths for site in _text_raises(p, classes)]
+    bad += _text_raises(catalogues.PACKAGE / "core" / "quantity.py", {"ValueError"})
+    assert bad == []
+    # the check itself: text is found, messages and passed-on messages are not
+    sample = Path(tempfile.mkdtemp()) / "x.py"
+    sample.write_text(
+        'raise InputError(f"x {y}")\nraise RuleError("a" + b)\nraise InputError(exc.reason)\n'
+        'raise RuleError(msg("x"))\nraise InputError(exc.translatable)\nraise InputError(m)\n'
+    )
+    assert [s.split()[-1] for s in _text_raises(sample, classes)] == [
+        "InputError",
+        "RuleError",
+        "InputError",
+    ]

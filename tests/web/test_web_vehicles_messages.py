@@ -343,23 +343,6 @@ def test_every_template_of_the_area_renders_in_english_and_dutch() -> None:
         assert dutch[template].strip(), template
 
 
-def test_no_vehicles_error_is_raised_with_an_untranslatable_string() -> None:
-    """Every KetenError the vehicles engine and its file reader raise goes through msg(...)."""
-    root = Path(i18n.__file__).parent.parent
-    raised = re.compile(
-        r"(KetenError|RuleError|ParameterError|UnknownValueError|InputError)\(\s*f?[\"']"
-        r"|msg\(\s*f[\"']"
-    )
-    paths = [*sorted((root / "vehicles").glob("*.py")), root / "io" / "vehicles_files.py"]
-    bad = []
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        bad += [f"{path.name}: {m.group(0)}" for m in raised.finditer(text)]
-    assert bad == []
-    assert raised.search('raise InputError(f"x {y}")') and raised.search("RuleError(\n 'x')")
-    assert not raised.search('InputError(msg("x"), file=f)')
-
-
 def test_the_page_builds_its_refusals_from_the_translatable_message() -> None:
     exc = InputError(no_usable_rows(Monitoring({}, [], 0), 2025, "a").translatable, file="b", row=3)
     with i18n.using("nl"):

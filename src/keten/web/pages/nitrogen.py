@@ -31,6 +31,7 @@ from starlette.datastructures import FormData
 
 import keten
 from keten.core.errors import InputError, KetenError, ParameterError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet, load_set
 from keten.core.quantity import parse_number, tidy
 from keten.io.nitrogen_files import (
@@ -131,7 +132,7 @@ def _long(form: FormData, name: str, limit: int) -> str:
     if not isinstance(value, str):
         return ""
     if len(value) > limit:
-        raise InputError("the data sent with the form is too large")
+        raise InputError(msg("the data sent with the form is too large"))
     return value
 
 
@@ -488,9 +489,9 @@ def compute_farm(inp: FarmInput) -> FarmResult:
     """Emissions, norms, path and monitoring as ``keten nitrogen emissions`` and ``… norms``
     compute them. ``InputError`` (file, row, field) and ``KetenError`` pass through."""
     if inp.set not in SETS:
-        raise InputError("unknown parameter set", field="set")
+        raise InputError(msg("unknown parameter set"), field="set")
     if inp.method not in METHODS:
-        raise InputError("unknown norm method", field="method")
+        raise InputError(msg("unknown norm method"), field="method")
     pset = params(inp.set)
     cat = catalogue(inp.set)
     housings: list[Housing] = read_named(
@@ -876,7 +877,7 @@ def _export_choice(form: FormData, tables: Sequence[str]) -> tuple[str, str]:
     choice = forms.text(form, "export")
     name, _sep, fmt = choice.partition(":")
     if name not in tables or fmt not in ("csv", "xlsx"):
-        raise InputError("unknown export", field="export")
+        raise InputError(msg("unknown export"), field="export")
     return name, fmt
 
 
@@ -888,7 +889,7 @@ async def farm_export(request: Request) -> Response:
     ref = forms.text(form, "reference_year")
     cost = forms.text(form, "avoided_cost")
     if not year.isdigit() or (ref and not ref.isdigit()):
-        raise InputError("bad year in the export form", field="year")
+        raise InputError(msg("bad year in the export form"), field="year")
     inp = FarmInput(
         set=forms.text(form, "set"),
         year=int(year),
@@ -954,9 +955,9 @@ def examples_available() -> bool:
 def compute_vbr(inp: VbrInput) -> VbrResult:
     """``keten nitrogen vbr`` on the input: areas, applications, ranking and cut-off."""
     if inp.set not in SETS:
-        raise InputError("unknown parameter set", field="set")
+        raise InputError(msg("unknown parameter set"), field="set")
     if inp.mode not in MODES:
-        raise InputError("unknown mode", field="mode")
+        raise InputError(msg("unknown mode"), field="mode")
     pset = params(inp.set)
     geoms = read_named(
         inp.areas, inp.areas_name, lambda p: read_areas(p, pset, inp.day, inp.areas_crs)
@@ -1160,7 +1161,7 @@ async def vbr_export(request: Request) -> Response:
     example = forms.text(form, "source") == "example"
     if example:
         if not examples_available():
-            raise InputError("the example files are not installed")
+            raise InputError(msg("the example files are not installed"))
         apps_text = (EXAMPLES / EXAMPLE_FILES[0]).read_text(encoding="utf-8")
         areas = (EXAMPLES / EXAMPLE_FILES[1]).read_bytes()
         apps_name, areas_name = EXAMPLE_FILES
@@ -1169,11 +1170,11 @@ async def vbr_export(request: Request) -> Response:
         try:
             areas = base64.b64decode(_long(form, "areas_b64", MAX_AREAS * 2), validate=True)
         except (binascii.Error, ValueError):
-            raise InputError("the areas sent with the form are not readable") from None
+            raise InputError(msg("the areas sent with the form are not readable")) from None
         apps_name = forms.text(form, "applications_name", limit=100) or "applications.csv"
         areas_name = forms.text(form, "areas_name", limit=100) or "areas.geojson"
         if Path(areas_name).suffix.lower() not in AREA_SUFFIXES:
-            raise InputError("unknown area format", file=areas_name)
+            raise InputError(msg("unknown area format"), file=areas_name)
     inp = VbrInput(
         name, budget, extra, mode, day, crs, example, apps_text, apps_name, areas, areas_name
     )
@@ -1347,7 +1348,7 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
 @router.get("/nitrogen/sectors/export")
 def sectors_export_targets(set: str = SETS[0], fmt: str = "csv") -> Response:
     if set not in SETS:
-        raise InputError("unknown parameter set", field="set")
+        raise InputError(msg("unknown parameter set"), field="set")
     columns, rows = sector_tables(sectors_result(set, ""))["targets"]
     return ui.export(fmt, "nitrogen-sector-targets", columns, rows)
 
@@ -1358,7 +1359,7 @@ async def sectors_export(request: Request) -> Response:
     name, fmt = _export_choice(form, ("targets", "monitoring"))
     set_name = forms.text(form, "set")
     if set_name not in SETS:
-        raise InputError("unknown parameter set", field="set")
+        raise InputError(msg("unknown parameter set"), field="set")
     res = sectors_result(set_name, _long(form, "observed_csv", MAX_UPLOAD * 2))
     columns, rows = sector_tables(res)[name]
     return ui.export(fmt, f"nitrogen-sector-{name}", columns, rows)
@@ -1479,7 +1480,7 @@ async def budget_calculate(request: Request) -> HTMLResponse:
 @router.get("/nitrogen/budget/export")
 def budget_export_table(table: str = "table", fmt: str = "csv") -> Response:
     if table not in ("table", "checks"):
-        raise InputError("unknown table", field="table")
+        raise InputError(msg("unknown table"), field="table")
     columns, rows = budget_tables(budget_result())[table]
     return ui.export(fmt, f"nitrogen-budget-{table}", columns, rows)
 

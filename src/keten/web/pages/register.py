@@ -27,6 +27,7 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import msg
 from keten.core.quantity import parse_number, tidy
 from keten.core.trace import Trace
 from keten.ev.energy import fuel_catalogue
@@ -366,7 +367,9 @@ def deliveries(request: Request, actor: ui.HolderPerson) -> HTMLResponse:
 
 def _needs_obligation(holder: hv.HolderFacts) -> None:
     if not holder.has_obligation:
-        raise AuthError(f"holder {holder.name!r} has no obligation facility")
+        raise AuthError(
+            msg("holder %(holder)s has no obligation facility", holder=repr(holder.name))
+        )
 
 
 @router.post("/register/deliveries", response_class=HTMLResponse)
@@ -641,7 +644,7 @@ def propose_booking(
     reg = _reg(request)
     holder = _holder(request, actor)
     if not holder.can_book:
-        raise AuthError(f"holder {holder.name!r} has no booking facility")
+        raise AuthError(msg("holder %(holder)s has no booking facility", holder=repr(holder.name)))
     cells = {"proof_ref": proof_ref, "year": year, "sector": sector, "category": category}
     cells |= {"fuel": fuel, "quantity": quantity, "unit": unit, "ghg_intensity": ghg_intensity}
     b, c = check_booking(reg, cells)
@@ -724,7 +727,7 @@ def upload_sessions(
     reg = _reg(request)
     holder = _holder(request, actor)
     if not holder.can_book:
-        raise AuthError(f"holder {holder.name!r} has no booking facility")
+        raise AuthError(msg("holder %(holder)s has no booking facility", holder=repr(holder.name)))
     c = Checked({}, {"proof_ref": proof_ref.strip(), "year": year.strip()})
     if not c.values["proof_ref"]:
         c.errors["proof_ref"] = _("Enter the reference of the sustainability proof (PoS/UDB).")
@@ -897,7 +900,7 @@ def propose_transfer(
     types, vintages, amounts = unit_type or [], vintage or [], amount or []
     n = max(len(types), len(vintages), len(amounts))
     if n > 50:
-        raise KetenError("a transfer has at most 50 lines")
+        raise KetenError(msg("a transfer has at most 50 lines"))
     raw = [
         {
             "unit_type": (types[i] if i < len(types) else "").strip()[:100],
@@ -1072,7 +1075,11 @@ def add_decision_routes(kind: Proposal) -> None:
         reg = _reg(request)
         row = kind.row(reg, _holder(request, actor), item_id)
         if row["proposed_by_id"] != actor.user_id:
-            raise AuthError(f"only the person who proposed a {kind.noun} can withdraw it")
+            raise AuthError(
+                msg("only the person who proposed a booking can withdraw it")
+                if kind.noun == "booking"
+                else msg("only the person who proposed a transfer can withdraw it")
+            )
         try:
             kind.withdraw(reg, actor, item_id, ui.idem(actor, form_key))
         except KetenError as exc:

@@ -25,6 +25,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from keten.core.errors import KetenError
+from keten.core.messages import msg
 from keten.ledger.service import LedgerError, Line
 from keten.registry import closing
 from keten.registry import regulator_views as views
@@ -443,7 +444,9 @@ def export(
         return ui.export(
             fmt, "bookings", BOOKING_COLUMNS, [[b[c] for c in BOOKING_COLUMNS] for b in bookings]
         )
-    raise NotFound(f"unknown export {what!r} (statistics, holders or bookings)")
+    raise NotFound(
+        msg("unknown export %(what)s (statistics, holders or bookings)", what=repr(what))
+    )
 
 
 # --------------------------------------------------------------------------- audit log

@@ -31,6 +31,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from keten.core.errors import InputError, KetenError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet, available_sets, load_set, params_root
 from keten.io.vehicles_files import (
     Monitoring,
@@ -526,7 +527,7 @@ async def esr_compute(request: Request) -> HTMLResponse:
 def example_file(kind: str) -> Response:
     """The shipped example input files (not real data), as downloads."""
     if kind not in EXAMPLES:
-        raise NotFound(f"no example file {kind!r}")
+        raise NotFound(msg("no example file %(kind)s", kind=repr(kind)))
     return ui.download(example_path(kind).read_bytes(), f"example_{EXAMPLES[kind]}")
 
 
