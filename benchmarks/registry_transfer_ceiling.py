@@ -16,7 +16,6 @@ The function lives only in this script's throwaway database; keten does not use 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import random
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 import psycopg
 from registry_bench import createdb, pgbench_tps, postgres
+from registry_transfers import _run
 
 from keten.ledger.service import Ledger
 from keten.store.db import make_engine, session_factory, upgrade
@@ -112,21 +112,7 @@ def main() -> None:
                     "SELECT bench_move(%s, %s, %s, %s, %s, %s)",
                     (accounts[0], a, lot, 10**10, f"seed-{a}", "seed"),
                 )
-        ctx = mp.get_context("fork")
-        out = ctx.Queue()
-        procs = [
-            ctx.Process(target=_worker, args=(dsn, w, args.seconds, accounts, lot, out))
-            for w in range(args.clients)
-        ]
-        start = time.monotonic()
-        for p in procs:
-            p.start()
-        results = [out.get() for _ in procs]
-        for p in procs:
-            p.join()
-        took = time.monotonic() - start
-        done = sum(r[0] for r in results)
-        failed = sum(r[1] for r in results)
+        done, failed, took = _run(_worker, (dsn, args.seconds, accounts, lot), args.clients)
         rate = done / took
         print(f"pgbench TPC-B (-c {args.clients} -j 2 -M prepared, scale 8): {tps:,.0f} tps")
         print(

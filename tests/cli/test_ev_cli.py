@@ -1243,20 +1243,17 @@ def _write_parquet(path: Path, quantity: Any, intensity: Any) -> Path:
     return path
 
 
+def _units_json(path: Path) -> Any:
+    return ok_json(invoke("ev", "units", "--year", 2026, "--bookings", path, "--format", "json"))
+
+
 def _dec(values: list[str | None], scale: int) -> Any:
     return pa.array([None if v is None else Decimal(v) for v in values], pa.decimal128(20, scale))
 
 
 def test_parquet_decimal_columns_equal_csv(tmp_path: Path) -> None:
     path = _write_parquet(tmp_path / "ok.parquet", _dec(_PQ_QUANTITY, 6), _dec(_PQ_INTENSITY, 2))
-    from_parquet = ok_json(
-        invoke("ev", "units", "--year", 2026, "--bookings", path, "--format", "json")
-    )
-    from_csv = ok_json(
-        invoke(
-            "ev", "units", "--year", 2026, "--bookings", _parquet_csv(tmp_path), "--format", "json"
-        )
-    )
+    from_parquet, from_csv = _units_json(path), _units_json(_parquet_csv(tmp_path))
     assert from_parquet == from_csv
     assert [o["units"] for o in from_csv][:3] == [1_423_751, 665_388, 251_600]
 
@@ -1276,14 +1273,7 @@ def test_parquet_decimals_of_any_precision_equal_csv(
         pa.decimal128(ci_precision, 2),
     )
     path = _write_parquet(tmp_path / "p.parquet", quantity, intensity)
-    from_parquet = ok_json(
-        invoke("ev", "units", "--year", 2026, "--bookings", path, "--format", "json")
-    )
-    from_csv = ok_json(
-        invoke(
-            "ev", "units", "--year", 2026, "--bookings", _parquet_csv(tmp_path), "--format", "json"
-        )
-    )
+    from_parquet, from_csv = _units_json(path), _units_json(_parquet_csv(tmp_path))
     assert from_parquet == from_csv
 
 
@@ -1299,14 +1289,7 @@ def test_parquet_decimal_too_large_is_refused_as_in_csv(tmp_path: Path, precisio
 
 def test_parquet_string_columns_equal_csv(tmp_path: Path) -> None:
     path = _write_parquet(tmp_path / "str.parquet", pa.array(_PQ_QUANTITY), pa.array(_PQ_INTENSITY))
-    from_parquet = ok_json(
-        invoke("ev", "units", "--year", 2026, "--bookings", path, "--format", "json")
-    )
-    from_csv = ok_json(
-        invoke(
-            "ev", "units", "--year", 2026, "--bookings", _parquet_csv(tmp_path), "--format", "json"
-        )
-    )
+    from_parquet, from_csv = _units_json(path), _units_json(_parquet_csv(tmp_path))
     assert from_parquet == from_csv
 
 
