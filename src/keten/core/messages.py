@@ -16,7 +16,7 @@ imports ``keten.web``: the translator is a plain function ``template → transla
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -67,6 +67,15 @@ def msg(template: str, /, **params: object) -> Msg:
     """A translatable message: ``msg("%(n)s units", n=3)``; the template is the message id
     extracted into the catalogues (``python -m keten.web.catalogues``, area ``messages``)."""
     return Msg(template, tuple(params.items()))
+
+
+def joined(parts: Sequence[str | Msg], sep: str = "; ") -> Msg:
+    """``a; b; c`` as one message whose parts are rendered (and translated) when it is shown.
+
+    The joining template holds no words, only placeholders, so it needs no catalogue entry (an
+    unknown template translates to itself)."""
+    template = sep.replace("%", "%%").join(f"%(p{i})s" for i in range(len(parts)))
+    return Msg(template, tuple((f"p{i}", p) for i, p in enumerate(parts)))
 
 
 def render(message: str | Msg) -> str:

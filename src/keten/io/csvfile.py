@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from keten.core.errors import InputError
-from keten.core.messages import Msg, msg
+from keten.core.messages import Msg, joined, msg
 from keten.core.quantity import parse_number
 
 MAX_FIELD = 10_000
@@ -79,12 +79,10 @@ def check_header(name: str, header: Sequence[str], columns: Sequence[str]) -> No
             parts.append(msg("unknown column(s) %(columns)s", columns=", ".join(unknown)))
         if dupes:
             parts.append(msg("duplicate column(s) %(columns)s", columns=", ".join(dupes)))
-        # The pieces are whole sentences of the catalogue; the joining template has no words.
-        joined = Msg("; ".join(f"%(p{i})s" for i in range(len(parts))), _items(parts))
         raise InputError(
             msg(
                 "header: %(problems)s (expected %(header)s)",
-                problems=joined,
+                problems=joined(parts),
                 header=",".join(columns),
             ),
             file=name,
@@ -121,10 +119,6 @@ def cell_choice(value: str, options: Sequence[str], file: str, row: int, field: 
             field=field,
         )
     return value
-
-
-def _items(parts: Sequence[Msg]) -> tuple[tuple[str, object], ...]:
-    return tuple((f"p{i}", p) for i, p in enumerate(parts))
 
 
 def _message(exc: Exception) -> str | Msg:

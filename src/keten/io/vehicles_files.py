@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from keten.core.errors import InputError
-from keten.core.messages import Msg, msg
+from keten.core.messages import Msg, joined, msg
 from keten.io.csvfile import cell_number, cell_required, check_header, read_rows
 from keten.vehicles.accounts import EsrYear, NetPoint
 from keten.vehicles.model import FUEL_TYPES, Credits, Fleet
@@ -627,19 +627,10 @@ def no_usable_rows(mon: Monitoring, year: int, file: str) -> InputError:
             "no usable rows for %(year)s (%(n)s skipped: %(reasons)s)",
             year=year,
             n=mon.skipped_count,
-            reasons=_listing(reasons),
+            reasons=joined(reasons),
         ),
         file=file,
     )
-
-
-def _listing(items: Sequence[Msg]) -> Msg:
-    """``a; b; c`` as one message whose parts are translated (nested in halves, so the depth
-    stays logarithmic however many distinct reasons a file has)."""
-    if len(items) == 1:
-        return items[0]
-    half = len(items) // 2
-    return msg("%(first)s; %(rest)s", first=_listing(items[:half]), rest=_listing(items[half:]))
 
 
 def _dec(v: object) -> Decimal:

@@ -27,7 +27,7 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from keten.core.errors import InputError, KetenError
-from keten.core.messages import msg
+from keten.core.messages import Msg, msg
 from keten.core.quantity import parse_number, tidy
 from keten.core.trace import Trace
 from keten.ev.energy import fuel_catalogue
@@ -974,7 +974,7 @@ class Proposal:
     """A kind of proposal that a fiatteur of the holder approves or rejects (four eyes) and its
     proposer may withdraw: what differs between a booking and a transfer."""
 
-    noun: str  # in the refusal of a withdrawal by someone else
+    noun: str  # in the route names
     path: str  # /register/<path>/<id>/...
     row: Callable[[Registry, hv.HolderFacts, int], dict[str, Any]]  # NotFound if not the holder's
     decide: Callable[[Registry, Actor, int, bool, str, str], None]
@@ -985,6 +985,7 @@ class Proposal:
     approved: Callable[[int], str]
     rejected: Callable[[int], str]
     withdrawn: Callable[[int], str]
+    not_yours: Msg  # the refusal of a withdrawal by someone else than the proposer
     back: Callable[[int], str]  # where a done action leads
 
     def refusal(self, request: Request, actor: Actor, item_id: int, exc: KetenError) -> Response:
@@ -1009,6 +1010,7 @@ BOOKING = Proposal(
     approved=lambda _i: _("Booking approved: the units are on your account."),
     rejected=lambda _i: _("Booking rejected."),
     withdrawn=lambda _i: _("Booking withdrawn."),
+    not_yours=msg("only the person who proposed a booking can withdraw it"),
     back=lambda i: f"/register/bookings/{i}",
 )
 
@@ -1028,6 +1030,7 @@ TRANSFER = Proposal(
     approved=lambda i: _("Transfer %(id)s approved: the units have moved.", id=i),
     rejected=lambda i: _("Transfer %(id)s rejected.", id=i),
     withdrawn=lambda i: _("Transfer %(id)s withdrawn.", id=i),
+    not_yours=msg("only the person who proposed a transfer can withdraw it"),
     back=lambda _i: "/register/transfers",
 )
 
@@ -1075,11 +1078,7 @@ def add_decision_routes(kind: Proposal) -> None:
         reg = _reg(request)
         row = kind.row(reg, _holder(request, actor), item_id)
         if row["proposed_by_id"] != actor.user_id:
-            raise AuthError(
-                msg("only the person who proposed a booking can withdraw it")
-                if kind.noun == "booking"
-                else msg("only the person who proposed a transfer can withdraw it")
-            )
+            raise AuthError(kind.not_yours)
         try:
             kind.withdraw(reg, actor, item_id, ui.idem(actor, form_key))
         except KetenError as exc:
