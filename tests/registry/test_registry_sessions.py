@@ -172,3 +172,48 @@ def test_file_level_refusals(reg: Registry, tmp_path: Path) -> None:
             key="p2",
         )
     assert counts(reg) == (1, 3)
+
+
+def test_same_proof_and_key_with_other_sessions_is_refused_not_replayed(
+    reg: Registry, tmp_path: Path
+) -> None:
+    """A retry replays only the same request. A second file with the same kWh totals but other
+    sessions, sent with the key of the first, used to be answered with the first booking's id —
+    the caller was told its sessions were booked while none of them was."""
+    sam = reg.login("sam", PW)
+    first = HEADER + "EAN1,M1,2026-06-01,2026-06-30,100,nee\n"
+    other = HEADER + "EAN2,M1,2026-06-01,2026-06-30,100,nee\n"  # same rows, kWh and flags
+    bid = import_sessions(
+        reg, sam, write(tmp_path, "a.csv", first), proof_ref="J", year=2026, key="j"
+    )
+    # the same file again with the same key: the first answer, nothing more
+    assert (
+        import_sessions(
+            reg, sam, write(tmp_path, "a2.csv", first), proof_ref="J", year=2026, key="j"
+        )
+        == bid
+    )
+    with pytest.raises(KetenError, match="different request"):
+        import_sessions(
+            reg, sam, write(tmp_path, "b.csv", other), proof_ref="J", year=2026, key="j"
+        )
+    assert counts(reg) == (1, 1)
+
+
+def test_only_an_inboekdienstverlener_imports_charging_sessions(
+    reg: Registry, tmp_path: Path
+) -> None:
+    """The facility 'inboekdienstverlener' (--service-provider) is what allows bulk booking of
+    charging sessions; a holder with only the booking facility books single bookings."""
+    reg.create_holder("Brandstof BV", can_book=True, actor="t", key="hb")
+    reg.create_user("ann", PW, "rekeningbevoegde", "Brandstof BV", actor="t", key="ua")
+    with pytest.raises(AuthError, match="inboekdienstverlener"):
+        import_sessions(
+            reg,
+            reg.login("ann", PW),
+            write(tmp_path, "s.csv", GOOD),
+            proof_ref="S",
+            year=2026,
+            key="s",
+        )
+    assert counts(reg) == (0, 0)

@@ -14,7 +14,7 @@ from keten.core.errors import KetenError
 from keten.core.params import load_set
 from keten.ledger.service import Ledger, LedgerError, Line
 from keten.ledger.verify import verify
-from keten.registry.service import Actor, AuthError, BookingInput, Registry
+from keten.registry.service import Actor, AuthError, BookingInput, Reads, Registry
 from keten.store.db import make_engine, session_factory, upgrade
 from keten.store.models import AuditEvent, User
 
@@ -261,3 +261,35 @@ def test_login_and_password_storage(world: World) -> None:
         w.reg.create_user("eve", "short", "fiatteur", "Handel BV", actor="admin", key="u-eve")
     with pytest.raises(KetenError, match="belongs to a holder"):
         w.reg.create_user("eve", PASSWORD, "fiatteur", None, actor="admin", key="u-eve2")
+
+
+def test_implausibly_large_delivery_is_refused_like_in_the_files(world: World) -> None:
+    """Audit: the deliveries file refuses quantities of 10^12 or more (EV-11), bookings do too,
+    but the register accepted a delivery of 99,999,999,999,999,999,999 l of diesel and showed an
+    indicative obligation of 48,729,600,000,000,024,367 EREs. Now refused; nothing written."""
+    w = world
+    for quantity in ("1000000000000", "99999999999999999999"):
+        with pytest.raises(KetenError, match="implausibly large"):
+            w.reg.register_delivery(w.alice, 2026, 1, "land", "diesel", quantity, "l", key=quantity)
+    assert w.reg.indicative_obligation("Brandstof BV", 2026) == []
+    # just below the bound is accepted: 999,999,999,999 l × 36 MJ/l = 35,999,999,999,964 MJ
+    w.reg.register_delivery(w.alice, 2026, 1, "land", "diesel", "999999999999", "l", key="max")
+    (ob,) = w.reg.indicative_obligation("Brandstof BV", 2026)
+    assert ob.base_mj == 35_999_999_999_964
+    ok(w)
+
+
+@pytest.mark.parametrize(
+    "unit_type", ["land/foo", "maan/other", "land", "", "land/other/x", "LAND/other"]
+)
+def test_transfer_of_an_unknown_unit_type_is_refused_at_once(world: World, unit_type: str) -> None:
+    """Audit: a proposal for 'land/foo' was accepted and refused only at approval ("not enough
+    land/foo 2026 units available"). A unit type is <sector>/<category> of the issue's lists;
+    anything else is refused when proposed, and no transfer is stored."""
+    w = world
+    booked(w)
+    with pytest.raises(KetenError, match="unknown unit type"):
+        w.reg.propose_transfer(w.alice, "Handel BV", [Line(unit_type, 2026, 1)], key="t-bad")
+    assert Reads(w.reg).transfers(w.alice) == []
+    w.reg.propose_transfer(w.alice, "Handel BV", [Line(LAND_OTHER, 2026, 1)], key="t-ok")
+    ok(w)

@@ -213,6 +213,19 @@ def create_token_cmd(
     typer.echo(token)
 
 
+def _file_digest(path: Path) -> str:
+    """sha256 of a file's bytes for the default idempotency key ("" when it cannot be read: the
+    import then names the problem), so another file under the same proof is a new request."""
+    try:
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return ""
+
+
 @app.command("import-bookings")
 @guarded
 def import_bookings_cmd(
@@ -238,7 +251,7 @@ def import_bookings_cmd(
             file,
             proof_ref=proof_ref,
             year=year,
-            key=key or _key("import-bookings", proof_ref, year),
+            key=key or _key("import-bookings", proof_ref, year, _file_digest(file)),
         )
     except ImportRefused as exc:
         if errors is not None:

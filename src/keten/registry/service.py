@@ -30,6 +30,7 @@ from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import MAX_DECIMALS, parse_number
 from keten.core.trace import Trace
+from keten.ev.model import CATEGORIES, MAX_QUANTITY, SECTORS
 from keten.ev.model import Booking as BookingRecord
 from keten.ev.model import Delivery as DeliveryRecord
 from keten.ev.obligation import Obligation, obligations
@@ -381,6 +382,14 @@ class Registry:
         obligations([record], year, self.params)  # refuses unknown sector, fuel, unit, year
         if qty <= 0:
             raise KetenError(msg("quantity must be positive"))
+        if qty >= MAX_QUANTITY:  # the bound of the deliveries file and of bookings (EV-11)
+            raise KetenError(
+                msg(
+                    "quantity %(quantity)s is implausibly large (limit %(max_quantity)s)",
+                    quantity=qty,
+                    max_quantity=MAX_QUANTITY,
+                )
+            )
         request = {
             "op": "delivery",
             "year": year,
@@ -629,6 +638,15 @@ class Registry:
         self._require(actor, "rekeningbevoegde", "fiatteur")
         if not lines or any(ln.amount <= 0 for ln in lines):
             raise KetenError(msg("a transfer needs lines with positive amounts"))
+        for ln in lines:
+            sector, _, category = ln.unit_type.partition("/")
+            if sector not in SECTORS or category not in CATEGORIES:
+                raise KetenError(
+                    msg(
+                        "unknown unit type %(type)s: expected sector/category, e.g. land/annex-ixa",
+                        type=repr(ln.unit_type),
+                    )
+                )
         payload = [[ln.unit_type, ln.vintage, ln.amount] for ln in lines]
         request = {
             "op": "propose_transfer",

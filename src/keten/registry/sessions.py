@@ -16,6 +16,7 @@ units are created when a fiatteur approves it (four eyes, like any booking).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -183,6 +184,13 @@ def totals(frame: pl.DataFrame) -> SessionTotals:
     return SessionTotals(int(sums["rows"]), Decimal(sums["grid"] or 0), Decimal(sums["own"] or 0))
 
 
+def sessions_digest(frame: pl.DataFrame) -> str:
+    """sha256 of the checked sessions (cells as read, trimmed; blank lines dropped): part of the
+    import's idempotency fingerprint, so a retry with the same key replays only the same
+    sessions — another file with the same totals is a different request, not a replay."""
+    return hashlib.sha256(frame.write_csv(include_header=False).encode()).hexdigest()
+
+
 def session_units(t: SessionTotals, year: int, trace: Trace) -> int:
     """Units of a file of sessions (EV-25), with the arithmetic in ``trace``."""
     grid_share = trace.value("ev.grid_renewable_share", year)
@@ -225,6 +233,7 @@ def import_sessions(
         "rows": t.rows,
         "grid_kwh": str(t.grid_kwh),
         "own_kwh": str(t.own_kwh),
+        "sessions": sessions_digest(frame),
         "user": actor.user_id,
     }
 
@@ -233,6 +242,8 @@ def import_sessions(
         holder = s.get(Holder, actor.holder_id)
         if holder is None or not holder.can_book:
             raise AuthError(msg("this holder has no booking facility"))
+        if not holder.is_service_provider:
+            raise AuthError(msg("charging sessions are imported only by an inboekdienstverlener"))
         if s.execute(select(Booking.id).where(Booking.proof_ref == proof_ref)).first():
             raise KetenError(msg("proof %(proof)s is booked already", proof=repr(proof_ref)))
         reg._open_for(year)
