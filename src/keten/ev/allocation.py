@@ -315,10 +315,46 @@ def solve(blocks: Sequence[Block]) -> list[dict[int, int]]:
                 )
             )
         out[k] = {i: int(v) for i, v in enumerate(np.round(x)) if v != 0}
+    for k, (b, o) in enumerate(zip(blocks, out, strict=True)):
+        if o is not None and any(b.cols[i].kind == "p" and b.cost2[i] == 0.0 for i in o):
+            out[k] = _fewest_free(b, o)
     result = [_canonical(b, o) if o is not None else {} for b, o in zip(blocks, out, strict=True)]
     for b, sol in zip(blocks, result, strict=True):
         verify(b, sol)
     return result
+
+
+def _fewest_free(block: Block, sol: dict[int, int]) -> dict[int, int]:
+    """A least-cost plan that buys no more free units (price 0) than it needs (EV-18).
+
+    At price 0 every purchase ties, so the cost stage may buy free units the supplier does not
+    need, or in place of units it holds. Third stage, exact: the same units surrendered, every
+    priced purchase fixed at its amount (so the cost is the same), the fewest free units bought.
+    """
+    h = _new_highs()
+    n = len(block.cols)
+    lower = np.zeros(n)
+    upper = np.full(n, _INF)
+    cost = np.zeros(n)
+    for i, c in enumerate(block.cols):
+        if c.kind == "p" and block.cost2[i] != 0.0:
+            lower[i] = upper[i] = float(sol.get(i, 0))
+        elif c.kind == "p":
+            cost[i] = 1.0
+    h.addVars(n, lower, upper)
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+    h.changeColsIntegrality(
+        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+    )
+    rows = [(r.lower, r.upper, r.cols, [_coef(block, c) for c in r.cols]) for r in block.rows]
+    xs = [i for i, c in enumerate(block.cols) if c.kind == "x"]
+    covered = float(sum(v for i, v in sol.items() if block.cols[i].kind == "x"))
+    rows.append((covered, _INF, xs, [1.0] * len(xs)))
+    for lo, up, cols, coefs in rows:
+        h.addRow(lo, up, len(cols), np.array(cols, dtype=np.int32), np.array(coefs))
+    _run(h)
+    x = np.round(np.array(h.getSolution().col_value))
+    return {i: int(v) for i, v in enumerate(x) if v != 0}
 
 
 def _canonical(block: Block, sol: dict[int, int]) -> dict[int, int]:
