@@ -292,7 +292,7 @@ def test_cli_prints_the_english_line_of_an_engine_refusal(tmp_path: Path) -> Non
     path.write_text("sector,substance,year,kt\nlandbouw,nh3,2018,90\n", encoding="utf-8")
     r = CliRunner().invoke(cli, ["monitor", "--observed", str(path)])
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr == "error: year 2018 is before the base year 2019\n"
+    assert r.stderr == f"error: {path}: year 2018 is before the base year 2019\n"  # names the file
 
 
 def test_engine_refusal_follows_the_language_of_the_context() -> None:

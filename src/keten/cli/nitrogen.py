@@ -11,9 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from keten.cli.output import Format, emit, fail, guarded, warn
-from keten.core.errors import InputError
+from keten.core.errors import InputError, RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet, load_set
 from keten.core.quantity import parse_number, tidy
+from keten.core.trace import Trace
 from keten.io.nitrogen_files import (
     load_catalogue,
     read_applications,
@@ -28,7 +30,8 @@ from keten.io.nitrogen_files import (
 )
 from keten.nitrogen import DEFAULT_SET, DOMAIN
 from keten.nitrogen.budget import check_table, table, track
-from keten.nitrogen.emissions import farm_emissions
+from keten.nitrogen.catalogue import Catalogue
+from keten.nitrogen.emissions import Housing, farm_emissions, housing_emission, plan_key
 from keten.nitrogen.kpis import display, farm_kpis
 from keten.nitrogen.norms import METHODS, farm_norms
 from keten.nitrogen.sectors import monitor, sector_targets
@@ -113,7 +116,11 @@ def emissions_cmd(
                 warn(f"{farms_file} lists farms without housings: {', '.join(unknown)}")
         if ghg is not None:
             warn(f"GHG uses user-supplied factors from {ghg.file}, not a keten source (NH-50)")
-    flagged = sorted({p.name for f in farms if f.trace for p in f.trace.flagged()})
+    flagged = (
+        sorted({p.name for f in farms if f.trace for p in f.trace.flagged()})
+        if explain_
+        else _flagged_plans(rows, catalogue, year)
+    )
     if flagged:
         warn("result uses values not read in an authoritative source: " + ", ".join(flagged))
     if format is Format.csv:
@@ -175,6 +182,20 @@ def emissions_cmd(
     )
 
 
+def _flagged_plans(rows: list[Housing], catalogue: Catalogue, year: int) -> list[str]:
+    """Names of the non-authoritative parameters the housings use (an H alias, NH-02; a keten
+    scrubber code, NH-04) without ``--explain``: one traced row per distinct description, the
+    same parameters as the per-row traces (NH-48)."""
+    trace = Trace(catalogue.params)
+    seen: set[object] = set()
+    for h in rows:
+        key = plan_key(h)
+        if key not in seen:
+            seen.add(key)
+            housing_emission(h, catalogue, year, trace)
+    return sorted({p.name for p in trace.flagged()})
+
+
 def _shown(value: Decimal | None) -> object:
     """Table display only (NH-49): rounded half up to 2 decimals; ``n/a`` when not computed."""
     return "n/a" if value is None else tidy(display(value))
@@ -234,6 +255,8 @@ def vbr_cmd(
             amount = parse_number(budget)
         except ValueError as exc:
             raise InputError(str(exc), field="--budget") from None
+        if amount < 0:
+            raise InputError(msg("must not be negative"), field="--budget")
         if extra_budget:
             raise fail("--extra-budget goes with the parameter budget, not with --budget")
     pset = _params(params)
@@ -301,6 +324,8 @@ def norms_cmd(
             cost = parse_number(avoided_cost)
         except ValueError as exc:
             raise InputError(str(exc), field="--avoided-cost") from None
+        if cost < 0:  # a negative cost would size a negative fine (NH-15)
+            raise InputError(msg("must not be negative"), field="--avoided-cost")
     pset = _params(params)
     catalogue = load_catalogue(pset)
     rows = read_housings(housings, catalogue)
@@ -389,7 +414,11 @@ def monitor_cmd(
     format: FormatOpt = Format.table,
 ) -> None:
     """Where each sector stands against the linear path to its 2035 target (NH-31)."""
-    result, _ = monitor(_params(params), read_observed_sectors(observed))
+    observations = read_observed_sectors(observed)
+    try:
+        result, _ = monitor(_params(params), observations)
+    except RuleError as exc:  # e.g. a sector/substance without a target: name the file
+        raise InputError(exc.translatable, file=str(observed)) from None
     emit([r.to_dict() for r in result], format, title=f"Sector monitoring (set {params})")
 
 
@@ -420,7 +449,12 @@ def budget_cmd(
         )
     out: list[dict[str, Any]]
     if commitments is not None:
-        out = [s.to_dict() for s in track(rows, read_commitments(commitments))]
+        lines = read_commitments(commitments)
+        try:
+            tracked = track(rows, lines)
+        except RuleError as exc:  # e.g. an unknown budget line: name the file
+            raise InputError(exc.translatable, file=str(commitments)) from None
+        out = [s.to_dict() for s in tracked]
         emit(out, format, title="Commitments against Tabel 1 (EUR million)")
         return
     if check:

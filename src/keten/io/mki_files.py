@@ -298,8 +298,17 @@ def _material(r: dict[str, str], name: str, row: int) -> tuple[str, str, str]:
 def read_batches(path: Path) -> list[Batch]:
     name = str(path)
     out: list[Batch] = []
+    seen: dict[str, int] = {}
     for row, r in read_rows(path, BATCH_COLUMNS):
         bid = cell_required(r["batch_id"], name, row, "batch_id")
+        if bid in seen:
+            raise InputError(
+                msg("batch %(batch)s already in row %(row)s", batch=bid, row=seen[bid]),
+                file=name,
+                row=row,
+                field="batch_id",
+            )
+        seen[bid] = row
         material, group, unit = _material(r, name, row)
         mki = _number(r["mki_eur_per_unit"], name, row, "mki_eur_per_unit")
         out.append(Batch(bid, material, group, unit, mki))

@@ -294,6 +294,8 @@ def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Ap
         if subsidy < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="subsidy_eur")
         out.append(Application(aid, at, float(x), float(y), nh3, subsidy))
+    if not out:
+        raise InputError(msg("no data rows"), file=name)
     return out
 
 
@@ -546,6 +548,8 @@ def read_observed_sectors(path: Path) -> list[Observation]:
         if kt < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="kt")
         out.append(Observation(r["sector"], r["substance"].lower(), int(year), kt))
+    if not out:
+        raise InputError(msg("no data rows"), file=name)
     return out
 
 

@@ -132,6 +132,15 @@ def farm_norms(
         )
     params: ParameterSet = catalogue.params
     target_year = int(params.at("nitrogen.target_year", SEED_DAY).value)
+    if reference_year is not None and reference_year >= target_year:
+        # the path runs from the reference year to the norm in the target year (NH-14)
+        raise RuleError(
+            msg(
+                "reference year %(year)s is not before the target year %(target)s (NH-14)",
+                year=reference_year,
+                target=target_year,
+            )
+        )
     farms: dict[str, list[Housing]] = {}
     for h in housings:
         farms.setdefault(h.farm_id, []).append(h)
