@@ -77,8 +77,8 @@ def test_no_rate_when_domestic_does_not_fall() -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (Change("XX", "goods", "output", -1), "region"),
-        (Change("NL", "cars", "output", -1), "sector"),
+        (Change("XX", "goods", "output", -1), "changes[0].region"),
+        (Change("NL", "cars", "output", -1), "changes[0].sector"),
         (Change("NL", "goods", "price", -1), "changes[0].kind"),
         (Change("NL", "goods", "output", -1, shift=1.5), "changes[0].shift"),
         (Change("NL", "goods", "output", 1, shift=0.5), "changes[0].shift"),
@@ -91,6 +91,19 @@ def test_bad_scenarios(change: Change, field: str) -> None:
     with pytest.raises(InputError) as err:
         leakage(tiny(), scen(change))
     assert err.value.field == field
+
+
+def test_an_unknown_name_in_a_later_change_names_that_change() -> None:
+    """The second change's region, sector and shift target are reported as ``changes[1]…``."""
+    ok = Change("NL", "goods", "output", -1)
+    for bad, field in (
+        (Change("XX", "goods", "output", -1), "changes[1].region"),
+        (Change("NL", "cars", "output", -1), "changes[1].sector"),
+        (Change("NL", "goods", "output", -1, shift=1, to={"XX": 1.0}), "changes[1].to.XX"),
+    ):
+        with pytest.raises(InputError) as err:
+            leakage(tiny(), scen(ok, bad))
+        assert err.value.field == field
 
 
 def test_bad_threshold_stressor_and_empty() -> None:

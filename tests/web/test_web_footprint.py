@@ -219,7 +219,7 @@ def test_leakage_of_a_production_shift(client: TestClient) -> None:
         (
             "region: NL\nstressor: GHG\nchanges:\n  - {region: DE, sector: goods, kind: output,"
             " change: -1}\n",
-            "scenario.yaml, field 'region': unknown region 'DE'",
+            "scenario.yaml, field 'changes[0].region': unknown region 'DE'",
         ),
         (
             "region: NL\nstressor: CO2\nchanges:\n  - {region: NL, sector: goods, kind: output,"

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
-from keten.cli.output import Format, emit, fail, guarded, warn
+from keten.cli.output import Format, console_for, emit, explain, fail, guarded, warn
 from keten.core import jsonout
 from keten.core.errors import InputError
+from keten.core.messages import msg
 from keten.core.params import load_set
 from keten.core.trace import Trace
 from keten.footprint.accounts import (
@@ -175,7 +176,7 @@ def national_cmd(
     for y, system in _series(mrio, year):
         acc = accounts(system, extension)
         views.append(national_view(acc, region, stressor, year=y, groups=mapping))
-    distances = distance_to_targets(views, read_targets(targets)) if targets else []
+    distances = _distances(views, targets) if targets else []
     if format is Format.json:
         _write_json(
             {"years": [v.to_dict() for v in views], "targets": [d.to_dict() for d in distances]}
@@ -221,7 +222,27 @@ def national_cmd(
         title=f"By source region ({last.year})",
     )
     if distances:
-        emit([d.to_dict() for d in distances], format, title="Distance to targets (non-binding)")
+        emit(
+            [
+                {k: (f"{x:.6g}" if isinstance(x, float) else x) for k, x in d.to_dict().items()}
+                for d in distances
+            ],
+            format,
+            title="Distance to targets (non-binding)",
+        )
+
+
+def _distances(views: list[Any], path: Path) -> list[Any]:
+    """``distance_to_targets`` with a target's problem placed at its row of the targets file."""
+    targets = read_targets(path)
+    distance_to_targets(views, [])  # the series' own problems (years) are not the file's
+    out = []
+    for row, t in enumerate(targets, start=1):  # read_targets keeps the rows, blank lines skipped
+        try:
+            out.extend(distance_to_targets(views, [t]))
+        except InputError as exc:
+            raise InputError(exc.translatable, file=str(path), row=row, field=exc.field) from None
+    return out
 
 
 def _read_groups(path: Path) -> dict[str, str]:
@@ -250,6 +271,8 @@ def leakage_cmd(
     format: FormatOpt = Format.table,
 ) -> None:
     """Change in domestic, foreign and global emissions; leakage rate and flag."""
+    if threshold is not None and not threshold >= 0:  # also NaN
+        raise fail(f"--threshold must be a share ≥ 0 (0.1 = 10 %), not {threshold}")
     sc = read_scenario(scenario)
     if threshold is not None:
         from dataclasses import replace
@@ -297,7 +320,9 @@ def scope3_cmd(
     pact: Annotated[
         list[Path], typer.Option("--pact", help="Supplier PACT JSON (repeatable).")
     ] = [],  # noqa: B006
-    extension: Annotated[str, typer.Option("--extension")] = "emissions",
+    extension: Annotated[
+        str, typer.Option("--extension", help="Extension (satellite account) name.")
+    ] = "emissions",
     stressor: Annotated[str | None, typer.Option("--stressor", help="Default: first.")] = None,
     deflators: Annotated[
         Path | None, typer.Option("--deflators", help="CSV currency,price_year,factor.")
@@ -308,9 +333,14 @@ def scope3_cmd(
     year: Annotated[int, typer.Option("--year", help="Reporting year.")] = 2026,
     params: Annotated[str, typer.Option("--params", help="Parameter set.")] = DEFAULT_SET,
     format: FormatOpt = Format.table,
-    explain_: Annotated[bool, typer.Option("--explain")] = False,
+    explain_: Annotated[
+        bool,
+        typer.Option("--explain", help="Show the arithmetic, parameters, sources and receipt."),
+    ] = False,
 ) -> None:
     """Company scope 3.1 per supplier, product and method; transport apart as category 4."""
+    if explain_ and format is Format.csv:
+        raise fail("--explain goes with --format table or json, not csv")
     rows = read_purchases(purchases)
     pacts = [fp for p in pact for fp in read_pact(p)]
     defl = read_deflators(deflators) if deflators else {}
@@ -359,9 +389,20 @@ def scope3_cmd(
     )
     if format is Format.table:
         s = res.summary()
+        ratios = ("primary_data_share_pct", "data_quality_score")
         emit(
-            [{k: v for k, v in s.items() if not isinstance(v, dict | list)}], format, title="Totals"
+            [
+                {
+                    k: (f"{v:.6g}" if k in ratios and v is not None else v)
+                    for k, v in s.items()
+                    if not isinstance(v, dict | list)
+                }
+            ],
+            format,
+            title="Totals",
         )
+        if explain_:
+            explain(console_for(sys.stdout), "scope 3.1", res.trace)
 
 
 @pact_app.command("validate")
@@ -406,12 +447,19 @@ def pact_export(
         try:
             data.append(build_footprint(entry, company_name, company_id, when))
         except InputError as exc:
+            if created is not None and exc.field == "created":
+                raise InputError(exc.reason, field="--created") from None
             raise InputError(exc.reason, file=str(footprints), row=row, field=exc.field) from None
     text = json.dumps({"data": data}, indent=2, ensure_ascii=False) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                msg("cannot write: %(error)s", error=exc.strerror or str(exc)), file=str(out)
+            ) from None
         warn(f"wrote {len(data)} footprint(s) to {out}")
 
 

@@ -21,7 +21,7 @@ the difference of the two producers' emission multipliers (direct intensities wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,16 +100,15 @@ def demand_shock(mrio: MRIO, changes: Sequence[Change]) -> np.ndarray:
             raise InputError(msg("a shift is a share between 0 and 1"), field=f"{where}.shift")
         if ch.shift and ch.change >= 0:
             raise InputError(msg("only a reduction can be shifted abroad"), field=f"{where}.shift")
-        p = mrio.position(ch.region, ch.sector)
-        dy[p] += ch.change
+        r = _index(mrio.region_index, ch.region, f"{where}.region")
+        j = _index(mrio.sector_index, ch.sector, f"{where}.sector")
+        dy[r * s + j] += ch.change
         if not ch.shift:
             continue
-        j = mrio.sector_index(ch.sector)
-        r = mrio.region_index(ch.region)
         if ch.to:
             weights: dict[int, float] = {}
             for qname, w in ch.to.items():
-                if mrio.region_index(qname) == r:
+                if _index(mrio.region_index, qname, f"{where}.to.{qname}") == r:
                     raise InputError(
                         msg("a shift goes to other regions"), field=f"{where}.to.{qname}"
                     )
@@ -130,6 +129,15 @@ def demand_shock(mrio: MRIO, changes: Sequence[Change]) -> np.ndarray:
         for q, w in weights.items():
             dy[q * s + j] += -ch.change * ch.shift * w
     return dy
+
+
+def _index(lookup: Callable[[str], int], name: str, where: str) -> int:
+    """``lookup(name)``; an unknown name is reported at ``where`` (e.g. ``changes[1].region``),
+    so that the user knows which change of the scenario is meant."""
+    try:
+        return lookup(name)
+    except InputError as exc:
+        raise InputError(exc.translatable, field=where) from None
 
 
 def leakage(mrio: MRIO, scenario: Scenario, solver: LeontiefSolver | None = None) -> LeakageResult:

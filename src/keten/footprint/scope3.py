@@ -358,6 +358,12 @@ def scope3(
             up = _spend(p, factors, deflators, trace, upstream=True)
             kg = s12 + up
             primary = s12
+            trace.step(
+                f"row {p.row} {p.supplier}/{p.product} (hybrid)",
+                f"{s12} kg supplier scope 1+2 + {tidy(up)} kg upstream",
+                f"{tidy(kg)} kg CO2e",
+                "FP-24",
+            )
             basis = "supplier scope 1+2 + MRIO upstream multiplier"
             if BASIC_PRICE_CAVEAT not in notes:
                 notes.append(BASIC_PRICE_CAVEAT)

@@ -113,6 +113,11 @@ def load_mrio(source: str) -> MRIO:
         raise InputError(msg("not found (give pymrio-test, a folder or a .zip)"), file=source)
     if path.is_dir() and (path / LAYOUT_FILE).exists():
         return read_parquet_mrio(path)
+    if not path.is_dir() and path.suffix.lower() != ".zip":
+        raise InputError(
+            msg("is neither a folder nor a .zip (give pymrio-test, a folder or a .zip)"),
+            file=source,
+        )
     pymrio = _pymrio()
     try:
         io = pymrio.parse_exiobase3(path) if path.suffix == ".zip" else pymrio.load_all(path)
@@ -351,6 +356,8 @@ def read_scenario(path: Path) -> Any:
     from keten.footprint.leakage import Change, Scenario
 
     file = str(path)
+    if path.is_dir():
+        raise InputError(msg("is a folder, not a file"), file=file)
     if not path.is_file():
         raise InputError(msg("file not found"), file=file)
     try:
@@ -551,6 +558,8 @@ def read_pact(path: Path) -> list[dict[str, Any]]:
     from keten.footprint.pact import check_footprints
 
     file = str(path)
+    if path.is_dir():
+        raise InputError(msg("is a folder, not a file"), file=file)
     if not path.is_file():
         raise InputError(msg("file not found"), file=file)
     try:
@@ -599,6 +608,7 @@ def read_pcf_entries(path: Path) -> list[Any]:
 
     file = str(path)
     out = []
+    first_row: dict[tuple[str, str], int] = {}
     for row, r in read_rows(path, PCF_COLUMNS):
 
         def need(key: str, row: int = row, r: dict[str, str] = r) -> str:
@@ -633,6 +643,21 @@ def read_pcf_entries(path: Path) -> list[Any]:
             primary_data_share=_opt_dec(r["primary_data_share"], file, row, "primary_data_share"),
             dqr=dqr,
         )
+        # FP-32: the id is made of company, product and reference start; two rows with the same
+        # product and start would give two footprints with one id in one file.
+        key = (entry.product_id, entry.reference_start)
+        if key in first_row:
+            raise InputError(
+                msg(
+                    "same product_id and reference_start as row %(row)s: the footprint id would "
+                    "repeat (FP-32)",
+                    row=first_row[key],
+                ),
+                file=file,
+                row=row,
+                field="product_id",
+            )
+        first_row[key] = row
         out.append((row, entry))
     if not out:
         raise InputError(msg("no footprints"), file=file)
