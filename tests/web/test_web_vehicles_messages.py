@@ -262,7 +262,7 @@ def test_cli_esr_transfer_cap_is_english(tmp_path: Path) -> None:
     path.write_text("year,emissions,aea,transfer_in\n2021,100,100,50\n", encoding="utf-8")
     r = CliRunner().invoke(targets_app, ["esr", "--series", str(path), "--format", "json"])
     assert r.exit_code == 2 and r.stdout == ""
-    assert r.stderr == f"error: {CAP_EN}\n"
+    assert r.stderr == f"error: {path}: {CAP_EN}\n"  # the CLI names the series file
 
 
 def test_engine_refusals_follow_the_language_of_the_context() -> None:

@@ -6,7 +6,10 @@ Two typer apps: ``app`` (register as ``vehicles``) and ``targets_app`` (register
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +26,8 @@ from keten.cli.output import (
     parameter_rows,
     warn,
 )
-from keten.core.errors import InputError
+from keten.core.errors import InputError, RuleError
+from keten.core.messages import msg
 from keten.core.params import ParameterSet, available_sets, load_set
 from keten.core.trace import Trace
 from keten.io.vehicles_files import (
@@ -130,16 +134,21 @@ def _field_of(reason: str) -> str:
     return m.group(1) if m else ""
 
 
-def _report_skipped(mon: Monitoring, data: Path, strict: bool, skipped_out: Path | None) -> None:
+def _refuse_strict(mon: Monitoring, data: Path, strict: bool) -> None:
+    """Under ``--strict`` the first skipped row refuses the file (VH-09)."""
+    if not mon.skipped or not strict:
+        return
+    first = min(mon.skipped, key=lambda s: int(str(s.examples[0]["row"])))
+    ex = first.examples[0]
+    raise InputError(
+        first.reason, file=str(data), row=int(str(ex["row"])), field=_field_of(first.reason)
+    )
+
+
+def _report_skipped(mon: Monitoring, data: Path, skipped_out: Path | None) -> None:
     """Skipped rows are reported per row (first rows of each reason) and counted (VH-09)."""
     if not mon.skipped:
         return
-    if strict:
-        first = min(mon.skipped, key=lambda s: int(str(s.examples[0]["row"])))
-        ex = first.examples[0]
-        raise InputError(
-            first.reason, file=str(data), row=int(str(ex["row"])), field=_field_of(first.reason)
-        )
     warn(
         f"{mon.skipped_count} of {mon.rows_read} rows of {data} were skipped and are not in the"
         " results:"
@@ -152,6 +161,47 @@ def _report_skipped(mon: Monitoring, data: Path, strict: bool, skipped_out: Path
         warn(f"all skipped rows with their reasons: {skipped_out}")
 
 
+@contextmanager
+def _staged(path: Path | None) -> Iterator[Path | None]:
+    """The ``--skipped`` file is written under a temporary name in its folder and moved into
+    place only when the command succeeds: a refusal (exit 2) leaves nothing written."""
+    if path is None:
+        yield None
+        return
+    if not path.parent.is_dir():
+        raise InputError(msg("folder for the skipped rows does not exist"), file=str(path))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        tmp.open("wb").close()
+    except OSError as exc:
+        raise InputError(
+            msg("cannot write: %(error)s", error=exc.strerror or str(exc)), file=str(path)
+        ) from None
+    try:
+        yield tmp
+        if tmp.exists():
+            tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check_named(mon: Monitoring, given: dict[tuple[str, int], Any], file: Path | None) -> None:
+    """Every manufacturer of a derogation or credits file must have vehicles in that year. The
+    readers keep one key per data row in file order, so the key's position is its row."""
+    for row, (name, y) in enumerate(given, start=1):
+        if (name, y) not in mon.fleets:
+            raise InputError(
+                msg(
+                    "manufacturer %(name)s has no vehicles in %(year)s in the data",
+                    name=repr(name),
+                    year=y,
+                ),
+                file=None if file is None else str(file),
+                row=row,
+                field="manufacturer",
+            )
+
+
 def _assess_all(
     mon: Monitoring,
     params: ParameterSet,
@@ -162,9 +212,6 @@ def _assess_all(
     credits: dict[tuple[str, int], Credits],
 ) -> list[Assessment]:
     names = sorted({name for name, _ in mon.fleets})
-    for name, y in list(derogations) + list(credits):
-        if not any(n == name and fy == y for n, fy in mon.fleets):
-            raise InputError(f"manufacturer {name!r} has no vehicles in {y} in the data")
     out = []
     for name in names:
         if average:
@@ -225,7 +272,7 @@ def _read(
     )
     if not mon.fleets:
         raise no_usable_rows(mon, year, str(data))
-    _report_skipped(mon, data, strict, skipped_out)
+    _refuse_strict(mon, data, strict)
     return mon
 
 
@@ -260,8 +307,12 @@ def compliance_cmd(
     params = load_set(DOMAIN, scenario)
     derog = read_derogations(derogations) if derogations else {}
     creds = read_credits(credits) if credits else {}
-    mon = _read(data, params, category, year, average, m1e, skipped, strict)
-    results = _assess_all(mon, params, category, year, average, derog, creds)
+    with _staged(skipped) as skipped_tmp:
+        mon = _read(data, params, category, year, average, m1e, skipped_tmp, strict)
+        _check_named(mon, derog, derogations)
+        _check_named(mon, creds, credits)
+        results = _assess_all(mon, params, category, year, average, derog, creds)
+    _report_skipped(mon, data, skipped)
     _flag_note(results)
     emit(
         [r.to_dict() for r in results],
@@ -295,13 +346,17 @@ def scenarios_cmd(
     creds = read_credits(credits) if credits else {}
     for p in loaded:
         check_year(p, category, year)
-    mon = _read(data, loaded[0], category, year, False, m1e, skipped, strict)
     per_set = {}
-    for p in loaded:
-        usable = {k: v for k, v in creds.items()} if "vehicles.credits.steel_cap" in p else {}
-        per_set[p.name] = {
-            r.manufacturer: r for r in _assess_all(mon, p, category, year, False, derog, usable)
-        }
+    with _staged(skipped) as skipped_tmp:
+        mon = _read(data, loaded[0], category, year, False, m1e, skipped_tmp, strict)
+        _check_named(mon, derog, derogations)
+        _check_named(mon, creds, credits)
+        for p in loaded:
+            usable = {k: v for k, v in creds.items()} if "vehicles.credits.steel_cap" in p else {}
+            per_set[p.name] = {
+                r.manufacturer: r for r in _assess_all(mon, p, category, year, False, derog, usable)
+            }
+    _report_skipped(mon, data, skipped)
     if creds:
         warn(
             "credits count only in sets that have them: "
@@ -388,7 +443,11 @@ def eu2040_cmd(
     """2040 net −90 % account: credit cap (5 % of 1990 from 2036), domestic reduction, path."""
     _no_csv_explain(format, explain_)
     params = load_set(DOMAIN, COMMON_SET_FOR_TARGETS)
-    result = eu2040(read_net_series(series), params)
+    net = read_net_series(series)
+    try:
+        result = eu2040(net, params)
+    except RuleError as exc:  # a refusal of the series' values: name the file it came from
+        raise InputError(exc.translatable, file=str(series)) from None
     years = [y.to_dict() for y in result.years]
     if format is Format.json:
         doc: dict[str, Any] = {"summary": result.summary(), "years": years}
@@ -427,7 +486,10 @@ def esr_cmd(
     _no_csv_explain(format, explain_)
     params = load_set(DOMAIN, COMMON_SET_FOR_TARGETS)
     rows_in, base = read_esr_series(series)
-    result = esr(rows_in, params, base)
+    try:
+        result = esr(rows_in, params, base)
+    except RuleError as exc:  # a refusal of the series' values: name the file it came from
+        raise InputError(exc.translatable, file=str(series)) from None
     rows = [r.to_dict() for r in result.rows]
     flagged = sorted({p.name for p in result.trace.flagged()})
     if format is Format.json:

@@ -521,11 +521,19 @@ def aggregate_monitoring(
                 .select("row", "reason", "Mh", "Ft", mass_col, e_col, "R", "Year")
                 .collect(engine="streaming")
             )
-        if skipped_out is not None:
-            # Every refused row with its reason; a header only when none was refused.
-            bad.select("row", "reason", *cols).sink_csv(skipped_out)
     except pl.exceptions.PolarsError as exc:
         raise InputError(_cannot_read(exc), file=file) from None
+    if skipped_out is not None:
+        try:
+            # Every refused row with its reason; a header only when none was refused.
+            bad.select("row", "reason", *cols).sink_csv(skipped_out)
+        except pl.exceptions.PolarsError as exc:
+            raise InputError(_cannot_read(exc), file=file) from None
+        except OSError as exc:
+            raise InputError(
+                msg("cannot write: %(error)s", error=exc.strerror or str(exc)),
+                file=str(skipped_out),
+            ) from None
     good = agg_df.with_columns(
         pl.when(pl.col("pool").is_not_null() & (pl.col("pool") != ""))
         .then(pl.col("pool"))
@@ -815,8 +823,16 @@ def write_synthetic(path: Path, rows: int, year: int = 2025, seed: int = 1) -> N
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise InputError(msg("expected a .csv or .parquet file name"), file=str(path))
+    if not path.parent.is_dir():
+        raise InputError(msg("folder for the output file does not exist"), file=str(path))
+    try:
+        fh = path.open("wb")
+    except OSError as exc:
+        raise InputError(
+            msg("cannot write: %(error)s", error=exc.strerror or str(exc)), file=str(path)
+        ) from None
     writer = None
-    with path.open("wb") as fh:
+    with fh:
         for i, start in enumerate(range(0, rows, chunk)):
             frame = generate(min(chunk, rows - start), year, seed + i, start_id=start + 1)
             if suffix == ".csv":

@@ -5,7 +5,7 @@
 * Effort Sharing Regulation (EU) 2018/842 as amended by (EU) 2023/857: annual emission
   allocations (AEAs), banking, borrowing, transfers, ETS and LULUCF flexibilities (Arts. 5–7, 9).
 
-Interpretations VH-10 … VH-14 (docs/interpretations-vehicles.md).
+Interpretations VH-10 … VH-14 (docs/interpretations.md, "EU targets").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Regulation (EU) 2019/631 as amended (Annex I; Arts. 6, 8, 10, 11), Regulation (EU) 2025/1214
 (three-year averaging 2025–2027) and, in the ``com-2025-995`` parameter set, proposal COM(2025)
-995. Interpretations VH-01 … VH-09 are in docs/interpretations-vehicles.md.
+995. Interpretations VH-01 … VH-09 are in docs/interpretations.md ("EU targets").
 """
 
 from __future__ import annotations
