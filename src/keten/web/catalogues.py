@@ -196,7 +196,15 @@ def set_dutch(area: str, translations: dict[str, str]) -> int:
     return n
 
 
+USAGE = __doc__.split("\n\n")[1] if __doc__ else ""
+
+
 def main() -> int:
+    args = sys.argv[1:]
+    known = args == [] or (len(args) == 2 and args[0] in ("only", "set-nl"))
+    if not known:  # --help, a typo or a missing AREA: say how, change nothing
+        print("usage:\n" + USAGE, file=sys.stderr if args not in (["-h"], ["--help"]) else None)
+        return 0 if args in (["-h"], ["--help"]) else 2
     if len(sys.argv) == 3 and sys.argv[1] == "set-nl":
         import json
 
