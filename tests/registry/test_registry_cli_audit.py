@@ -57,3 +57,31 @@ def test_second_file_under_the_same_proof_is_refused_not_reported_as_booked(
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ChargingSession)).scalar() == 1
     engine.dispose()
+
+
+def test_without_a_password_and_a_terminal_the_error_is_one_line(tmp_path: Path) -> None:
+    """Audit: without KETEN_PASSWORD and without a terminal the commands printed a getpass
+    warning and "Aborted." with exit 1. Now one line, exit 2; a password piped on standard input
+    is used, so scripts can pass it without a terminal."""
+    assert keten(tmp_path, "init").returncode == 0
+    assert keten(tmp_path, "create-user", "nea", "--role", "toezichthouder").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "KETEN_PASSWORD"}
+    env["KETEN_DATABASE_URL"] = f"sqlite:///{tmp_path / 'keten.db'}"
+
+    def run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [KETEN, "registry", *args], env=env, input=stdin, capture_output=True, text=True
+        )
+
+    for args in (
+        ["create-token", "nea"],
+        ["close-year", "--year", "2026", "--run", "--user", "nea"],
+        ["create-user", "nea2", "--role", "toezichthouder"],
+    ):
+        r = run(args, "")
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stdout == ""
+        assert r.stderr == "error: no password: set KETEN_PASSWORD or give it on standard input\n"
+    r = run(["create-token", "nea"], PW + "\n")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.strip()) >= 32  # the token, shown once

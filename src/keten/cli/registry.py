@@ -12,6 +12,7 @@ import getpass
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -83,6 +84,20 @@ def create_holder_cmd(
     typer.echo(f"holder {hid}: {name}")
 
 
+def _password(env: str, label: str, *, confirm: bool = False) -> str:
+    """The password from the environment variable ``env``; else asked on the terminal; else one
+    line of standard input (``… | keten registry …``). Without any: a one-line error, exit 2."""
+    given = os.environ.get(env)
+    if given:
+        return given
+    if sys.stdin.isatty():
+        return str(typer.prompt(label, hide_input=True, confirmation_prompt=confirm))
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise KetenError(f"no password: set {env} or give it on standard input")
+    return line
+
+
 @app.command("create-user")
 @guarded
 def create_user_cmd(
@@ -97,9 +112,7 @@ def create_user_cmd(
     key: KeyOpt = None,
 ) -> None:
     """Create a user. The password is read from an environment variable, or asked for."""
-    password = os.environ.get(password_env) or typer.prompt(
-        f"password for {username}", hide_input=True, confirmation_prompt=True
-    )
+    password = _password(password_env, f"password for {username}", confirm=True)
     reg = _registry()
     uid = reg.create_user(
         username,
@@ -173,7 +186,7 @@ def close_year_cmd(
     if run:
         if not user:
             raise KetenError("--run needs --user (a toezichthouder)")
-        password = os.environ.get("KETEN_PASSWORD") or typer.prompt("password", hide_input=True)
+        password = _password("KETEN_PASSWORD", "password")
         summary = closing.run(
             reg, reg.login(user, password), year, key=key or _key("close-year", year)
         )
@@ -206,7 +219,7 @@ def create_token_cmd(
     label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
 ) -> None:
     """Create an API token for a user (password in KETEN_PASSWORD, or asked). Shown once."""
-    password = os.environ.get("KETEN_PASSWORD") or typer.prompt("password", hide_input=True)
+    password = _password("KETEN_PASSWORD", "password")
     reg = _registry()
     actor = reg.login(username, password)
     token = reg.create_token(actor, label, key=_key("create-token", username, label, os.urandom(8)))
@@ -241,7 +254,7 @@ def import_bookings_cmd(
     """Bulk booking of charging sessions (inboekdienstverlener): all rows or none."""
     from keten.registry.sessions import ImportRefused, import_sessions
 
-    password = os.environ.get("KETEN_PASSWORD") or typer.prompt("password", hide_input=True)
+    password = _password("KETEN_PASSWORD", "password")
     reg = _registry()
     actor = reg.login(user, password)
     try:
