@@ -184,3 +184,29 @@ def test_mrio_that_is_a_plain_file() -> None:
     assert line == (
         f"error: {csv}: is neither a folder nor a .zip (give pymrio-test, a folder or a .zip)"
     )
+
+
+def test_scope3_lists_only_the_dqr_defaults_its_lines_use(tmp_path: Path) -> None:
+    """Audit: the note of values not from an authoritative source named all four default
+    data-quality ratings (FP-25), also when every line is spend-based. A file of spend lines
+    uses only ``footprint.scope3.dqr.spend_based``; the guide's example, which uses all four
+    methods, still names all four."""
+    lines = (EX / "purchases.csv").read_text(encoding="utf-8").splitlines()
+    header, method = lines[0], lines[0].split(",").index("method")
+    spend = [ln for ln in lines[1:] if ln.split(",")[method] == "spend"]
+    assert spend
+    only_spend = tmp_path / "spend.csv"
+    only_spend.write_text("\n".join([header, *spend]) + "\n", encoding="utf-8")
+    code, _, err = run(
+        "scope3", "--purchases", str(only_spend), "--mrio", TINY,
+        "--deflators", str(EX / "deflators.csv"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "footprint.scope3.dqr.spend_based" in err
+    for other in ("average_data", "supplier_specific", "dqr.hybrid"):
+        assert other not in err, (other, err)
+    code, _, err = run(*scope3_args(tmp_path))
+    assert code == 0 and all(
+        f"footprint.scope3.dqr.{n}" in err
+        for n in ("spend_based", "average_data", "supplier_specific", "hybrid")
+    ), err

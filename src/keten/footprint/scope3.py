@@ -60,6 +60,14 @@ _SCALES = {
     "BILLION": 10**9,
 }
 
+#: The parameter holding each method's default data-quality rating (FP-25).
+_DQR_NAMES = {
+    "spend": "spend_based",
+    "average": "average_data",
+    "supplier": "supplier_specific",
+    "hybrid": "hybrid",
+}
+
 
 def money_unit(unit: str) -> tuple[str, int]:
     """``"M.EUR"`` → ``("EUR", 1000000)``; ``"Mill USD"`` → ``("USD", 1000000)`` (FP-21)."""
@@ -283,15 +291,15 @@ def scope3(
     deflators = deflators or {}
     lines: list[Line] = []
     notes: list[str] = []
-    dq = {
-        m: trace.value(f"footprint.scope3.dqr.{name}", year)
-        for m, name in (
-            ("spend", "spend_based"),
-            ("average", "average_data"),
-            ("supplier", "supplier_specific"),
-            ("hybrid", "hybrid"),
-        )
-    }
+    rated: dict[str, Decimal] = {}
+
+    def rating(method: str) -> Decimal:
+        """The method's default DQR, looked up (and so listed among the parameters used) only
+        when a line uses it."""
+        if method not in rated:
+            rated[method] = trace.value(f"footprint.scope3.dqr.{_DQR_NAMES[method]}", year)
+        return rated[method]
+
     for p in purchases:
         if p.method not in METHODS:
             raise InputError(
@@ -304,7 +312,7 @@ def scope3(
                 field="method",
             )
         primary = Decimal(0)
-        dqr: Decimal | None = dq[p.method]
+        dqr: Decimal | None = rating(p.method)
         if p.method == "spend":
             kg = _spend(p, factors, deflators, trace, upstream=False)
             basis = "MRIO multiplier (basic prices)"
@@ -340,7 +348,7 @@ def scope3(
             pu = per_unit(fp)
             kg = LEGAL_CONTEXT.multiply(q, pu)
             primary = kg
-            dqr = mean_dqr(fp) or dq["supplier"]
+            dqr = mean_dqr(fp) or rating("supplier")
             basis = f"PACT footprint {fp['id']}"
             trace.step(
                 f"row {p.row} {p.supplier}/{p.product} (supplier-specific)",
