@@ -184,3 +184,34 @@ def test_negative_vbr_budget_names_the_option(tmp_path: Path) -> None:
     )
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == "error: field '--budget': must not be negative\n"
+
+
+def _flag_note(stderr: str) -> set[str]:
+    notes = [ln for ln in stderr.splitlines() if "not read in an authoritative source" in ln]
+    return {name for ln in notes for name in ln.split("source: ", 1)[1].split(", ")}
+
+
+def test_norms_flag_unverified_values_without_explain() -> None:
+    """Audit: ``norms`` named the values not read in an authoritative source (NH-02) only with
+    ``--explain``. The example's farms use the assumed reference year (NH-14) and the keten
+    scrubber codes LW-CHEM-70 / LW-BIO-70 (NH-04): the note without ``--explain`` names exactly
+    what the explanations name; with ``--reference-year`` given, that parameter is not used."""
+    housings = str(EXAMPLES / "housings.csv")
+    plain = runner.invoke(app, ["norms", "--housings", housings, "--format", "json"])
+    explained = runner.invoke(app, ["norms", "--housings", housings, "--explain"])
+    assert plain.exit_code == 0 and explained.exit_code == 0
+    assert (
+        _flag_note(plain.stderr)
+        == _flag_note(explained.stdout + explained.stderr)
+        == {
+            "nitrogen.norm.reference_year",
+            "nitrogen.reduction.LW-BIO-70",
+            "nitrogen.reduction.LW-CHEM-70",
+        }
+    )
+    given = runner.invoke(app, ["norms", "--housings", housings, "--reference-year", "2019"])
+    assert given.exit_code == 0
+    assert _flag_note(given.stderr) == {
+        "nitrogen.reduction.LW-BIO-70",
+        "nitrogen.reduction.LW-CHEM-70",
+    }

@@ -33,7 +33,7 @@ from keten.nitrogen.budget import check_table, table, track
 from keten.nitrogen.catalogue import Catalogue
 from keten.nitrogen.emissions import Housing, farm_emissions, housing_emission, plan_key
 from keten.nitrogen.kpis import display, farm_kpis
-from keten.nitrogen.norms import METHODS, farm_norms
+from keten.nitrogen.norms import METHODS, FarmNorm, LadderStep, farm_norms
 from keten.nitrogen.sectors import monitor, sector_targets
 from keten.nitrogen.vbr import MODES, AreaIndex, rank_applications
 
@@ -196,6 +196,44 @@ def _flagged_plans(rows: list[Housing], catalogue: Catalogue, year: int) -> list
     return sorted({p.name for p in trace.flagged()})
 
 
+def _flagged_norms(
+    result: list[FarmNorm],
+    rows: list[Housing],
+    catalogue: Catalogue,
+    method: str,
+    reference_year: int | None,
+    obs: dict[tuple[str, int], Decimal] | None,
+    ladder: list[LadderStep],
+    cost: Decimal | None,
+) -> list[str]:
+    """Names of the non-authoritative parameters the norms use, without ``--explain`` (NH-02):
+    one traced run per distinct farm situation — the same housing descriptions (NH-48), the same
+    monitoring and case history — which uses the same parameters as every farm it stands for."""
+    housings: dict[str, list[Housing]] = {}
+    for h in rows:
+        housings.setdefault(h.farm_id, []).append(h)
+    picked: dict[object, str] = {}
+    for r in result:
+        situation = (
+            tuple(plan_key(h) for h in housings.get(r.farm_id, [])),
+            repr([{k: v for k, v in m.to_dict().items() if k != "farm_id"} for m in r.monitoring]),
+            repr([{k: v for k, v in e.to_dict().items() if k != "farm_id"} for e in r.history]),
+        )
+        picked.setdefault(situation, r.farm_id)
+    chosen = set(picked.values())
+    traced = farm_norms(
+        [h for h in rows if h.farm_id in chosen],
+        catalogue,
+        method,  # type: ignore[arg-type]
+        reference_year,
+        obs,
+        ladder,
+        cost,
+        explain=True,
+    )
+    return sorted({p.name for r in traced if r.trace for p in r.trace.flagged()})
+
+
 def _shown(value: Decimal | None) -> object:
     """Table display only (NH-49): rounded half up to 2 decimals; ``n/a`` when not computed."""
     return "n/a" if value is None else tidy(display(value))
@@ -330,17 +368,22 @@ def norms_cmd(
     catalogue = load_catalogue(pset)
     rows = read_housings(housings, catalogue)
     obs = read_observed_farms(observed) if observed is not None else None
+    ladder = read_ladder()
     result = farm_norms(
         rows,
         catalogue,
         method,  # type: ignore[arg-type]
         reference_year,
         obs,
-        read_ladder(),
+        ladder,
         cost,
         explain=explain_,
     )
     traces = [r.trace for r in result if r.trace] if explain_ else None
+    if not explain_:  # with --explain every explanation names them (NH-02)
+        flagged = _flagged_norms(result, rows, catalogue, method, reference_year, obs, ladder, cost)
+        if flagged:
+            warn("result uses values not read in an authoritative source: " + ", ".join(flagged))
     if format is Format.table:
         emit(
             [r.to_dict() for r in result],
