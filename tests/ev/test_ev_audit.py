@@ -63,3 +63,20 @@ def test_plan_with_free_unit_types_buys_only_what_is_needed(tmp_path: Path) -> N
     assert noordzee["land/annex-ixa"] >= 47_778 and noordzee["land/rfnbo"] >= 3_384
     assert plans["Noordzee Olie"]["compliant"] is True
     assert all(p["cost_eur"] == 0 for p in plans.values())
+
+
+def test_a_bookings_row_with_too_few_fields_is_named_by_its_field_count(tmp_path: Path) -> None:
+    """Audit: polars reads a short CSV row as empty cells, so row 2 below (6 of 7 fields) was
+    refused as "ghg_intensity: … missing" — a value the user never meant to leave out. The
+    error now says what is wrong with the row, as the other CSV files do; nothing is printed."""
+    bookings = tmp_path / "bookings.csv"
+    bookings.write_text(
+        "holder,sector,category,fuel,quantity,unit,ghg_intensity\n"
+        "A,land,annex-ixa,hvo,500,l,10\n"
+        "\n"
+        "A,land,annex-ixa,hvo,500,l\n",
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(app, ["ev", "units", "--year", "2026", "--bookings", str(bookings)])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == f"error: {bookings}, row 2: has 6 fields, the header has 7\n"

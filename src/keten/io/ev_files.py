@@ -234,6 +234,13 @@ def create_units(frame: pl.LazyFrame, params: ParameterSet, year: int, name: str
     bad = table.get_column("_bad").arg_true()
     if bad.len():
         index = int(bad[0])
+        path = Path(name)
+        if path.suffix.lower() != ".parquet" and path.is_file():
+            # polars reads a CSV row with too few fields as empty cells; the strict reader names
+            # such a row by its field count (and raises) before the checks blame an empty cell.
+            for number, _ in read_rows(path, BOOKING_COLUMNS):
+                if number > index:
+                    break
         row = row_codes(frame.slice(index, 1), params, year).collect().row(0, named=True)
         field, message = row_message(row, params, year)
         raise InputError(message, file=name, row=index + 1, field=field)
