@@ -6,32 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from keten.cli.footprint import app
-
-EX = Path(__file__).resolve().parents[2] / "examples" / "footprint"
-TINY = str(EX / "tiny-mrio")
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    r = CliRunner().invoke(app, list(args))
-    return r.exit_code, r.stdout, r.stderr
-
-
-def ok(*args: str) -> str:
-    code, out, err = run(*args)
-    assert code == 0, err
-    return out
-
-
-def bad(*args: str) -> str:
-    code, out, err = run(*args)
-    assert code == 2, (code, out, err)
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0]
+from test_footprint_cli import EX, TINY, bad, ok, run
 
 
 def scope3_args(tmp_path: Path) -> list[str]:

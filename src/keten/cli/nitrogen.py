@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,7 +34,7 @@ from keten.nitrogen.budget import check_table, table, track
 from keten.nitrogen.catalogue import Catalogue
 from keten.nitrogen.emissions import Housing, farm_emissions, housing_emission, plan_key
 from keten.nitrogen.kpis import display, farm_kpis
-from keten.nitrogen.norms import METHODS, FarmNorm, LadderStep, farm_norms
+from keten.nitrogen.norms import METHODS, FarmNorm, farm_norms
 from keten.nitrogen.sectors import monitor, sector_targets
 from keten.nitrogen.vbr import MODES, AreaIndex, rank_applications
 
@@ -199,12 +200,7 @@ def _flagged_plans(rows: list[Housing], catalogue: Catalogue, year: int) -> list
 def _flagged_norms(
     result: list[FarmNorm],
     rows: list[Housing],
-    catalogue: Catalogue,
-    method: str,
-    reference_year: int | None,
-    obs: dict[tuple[str, int], Decimal] | None,
-    ladder: list[LadderStep],
-    cost: Decimal | None,
+    norms: Callable[[list[Housing], bool], list[FarmNorm]],
 ) -> list[str]:
     """Names of the non-authoritative parameters the norms use, without ``--explain`` (NH-02):
     one traced run per distinct farm situation — the same housing descriptions (NH-48), the same
@@ -221,17 +217,19 @@ def _flagged_norms(
         )
         picked.setdefault(situation, r.farm_id)
     chosen = set(picked.values())
-    traced = farm_norms(
-        [h for h in rows if h.farm_id in chosen],
-        catalogue,
-        method,  # type: ignore[arg-type]
-        reference_year,
-        obs,
-        ladder,
-        cost,
-        explain=True,
-    )
+    traced = norms([h for h in rows if h.farm_id in chosen], True)
     return sorted({p.name for r in traced if r.trace for p in r.trace.flagged()})
+
+
+def _amount(text: str, option: str) -> Decimal:
+    """A non-negative amount given as an option (``--budget``, ``--avoided-cost``)."""
+    try:
+        amount = parse_number(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field=option) from None
+    if amount < 0:
+        raise InputError(msg("must not be negative"), field=option)
+    return amount
 
 
 def _shown(value: Decimal | None) -> object:
@@ -289,12 +287,7 @@ def vbr_cmd(
         raise fail(f"--date is not an ISO date: {date!r}") from None
     amount: Decimal | None = None
     if budget is not None:
-        try:
-            amount = parse_number(budget)
-        except ValueError as exc:
-            raise InputError(str(exc), field="--budget") from None
-        if amount < 0:
-            raise InputError(msg("must not be negative"), field="--budget")
+        amount = _amount(budget, "--budget")
         if extra_budget:
             raise fail("--extra-budget goes with the parameter budget, not with --budget")
     pset = _params(params)
@@ -356,32 +349,30 @@ def norms_cmd(
     _no_csv_explain(format, explain_)
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}")
-    cost = None
-    if avoided_cost is not None:
-        try:
-            cost = parse_number(avoided_cost)
-        except ValueError as exc:
-            raise InputError(str(exc), field="--avoided-cost") from None
-        if cost < 0:  # a negative cost would size a negative fine (NH-15)
-            raise InputError(msg("must not be negative"), field="--avoided-cost")
+    # a negative cost would size a negative fine (NH-15)
+    cost = None if avoided_cost is None else _amount(avoided_cost, "--avoided-cost")
     pset = _params(params)
     catalogue = load_catalogue(pset)
     rows = read_housings(housings, catalogue)
     obs = read_observed_farms(observed) if observed is not None else None
     ladder = read_ladder()
-    result = farm_norms(
-        rows,
-        catalogue,
-        method,  # type: ignore[arg-type]
-        reference_year,
-        obs,
-        ladder,
-        cost,
-        explain=explain_,
-    )
+
+    def norms(farms: list[Housing], explain: bool) -> list[FarmNorm]:
+        return farm_norms(
+            farms,
+            catalogue,
+            method,  # type: ignore[arg-type]
+            reference_year,
+            obs,
+            ladder,
+            cost,
+            explain=explain,
+        )
+
+    result = norms(rows, explain_)
     traces = [r.trace for r in result if r.trace] if explain_ else None
     if not explain_:  # with --explain every explanation names them (NH-02)
-        flagged = _flagged_norms(result, rows, catalogue, method, reference_year, obs, ladder, cost)
+        flagged = _flagged_norms(result, rows, norms)
         if flagged:
             warn("result uses values not read in an authoritative source: " + ", ".join(flagged))
     if format is Format.table:
