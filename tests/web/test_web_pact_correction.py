@@ -104,7 +104,7 @@ def test_a_correction_replaces_the_original_for_its_customers(pact: Pact) -> Non
     row = cells(dirk.get(f"/footprint/pact/received/{new}?quantity=5000").text, "scope31")[0]
     assert row[3] == "9,000" and row[5] == f"PACT footprint {new} (FP-34)"
     r = dirk.get(f"/footprint/pact/received/{original}?quantity=5000")
-    assert r.status_code == 422 and "no active PACT footprint" in error(r.text, "quantity")
+    assert r.status_code == 422 and "This footprint is deprecated" in error(r.text, "quantity")
 
 
 def test_the_same_correction_twice_is_stored_once(pact: Pact) -> None:

@@ -39,9 +39,12 @@ def to_decimal(text: str | int | Decimal) -> Decimal:
 def tidy(value: Decimal) -> Decimal:
     """The same number without trailing fractional zeros, never in exponent form (81000000.0 →
     81000000; 1.50 → 1.5). For display only: it does not change the value."""
+    # room for every digit: the thread's 28-digit context raised on larger integers
+    digits = max(len(value.as_tuple().digits), value.adjusted() + 1) if value.is_finite() else 0
+    room = Context(prec=max(LEGAL_CONTEXT.prec, digits + 1))
     if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize(LEGAL_CONTEXT)
+        return value.quantize(Decimal(1), context=room)
+    return value.normalize(room)
 
 
 def mul(*factors: Decimal) -> Decimal:

@@ -24,6 +24,7 @@ from typing import Any
 
 from keten.core.errors import InputError
 from keten.core.messages import Msg, msg
+from keten.core.quantity import div
 
 SPEC_VERSION = "3.0.3"
 SPEC_VERSION_RE = re.compile(r"^\d+\.\d+\.\d+(-\d{8})?$")
@@ -674,7 +675,7 @@ def per_unit(fp: Mapping[str, Any]) -> Decimal:
     """kg CO2e per one declared unit, excluding biogenic uptake (FP-34)."""
     pcf = fp["pcf"]
     amount = parse_decimal(pcf["declaredUnitAmount"])
-    return parse_decimal(pcf["pcfExcludingBiogenicUptake"]) / amount
+    return div(parse_decimal(pcf["pcfExcludingBiogenicUptake"]), amount)  # 60 digits, not 28
 
 
 def mean_dqr(fp: Mapping[str, Any]) -> Decimal | None:

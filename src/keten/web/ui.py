@@ -12,7 +12,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -51,13 +51,19 @@ def num(value: object, places: int | None = None) -> str:
         d = Decimal(str(value))
     except ArithmeticError:
         return str(value)
-    if places is not None:
-        d = d.quantize(Decimal(1).scaleb(-places))
-        fmt = "#,##0" + ("." + "0" * places if places else "")
-        return str(
-            format_decimal(d, format=fmt, locale=i18n.language(), decimal_quantization=False)
-        )
-    return str(format_decimal(d, locale=i18n.language(), decimal_quantization=False))
+    with localcontext() as context:
+        if d.is_finite():  # room for every digit (and the locale's 3 decimals): the 28-digit
+            # default context raised InvalidOperation on larger numbers
+            exponent = int(d.as_tuple().exponent)
+            decimals = max(places if places is not None else -exponent, 3)
+            context.prec = max(context.prec, max(d.adjusted(), 0) + 2 + decimals)
+        if places is not None:
+            d = d.quantize(Decimal(1).scaleb(-places))
+            fmt = "#,##0" + ("." + "0" * places if places else "")
+            return str(
+                format_decimal(d, format=fmt, locale=i18n.language(), decimal_quantization=False)
+            )
+        return str(format_decimal(d, locale=i18n.language(), decimal_quantization=False))
 
 
 def day(value: dt.date | dt.datetime | str | None) -> str:

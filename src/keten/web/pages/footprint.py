@@ -28,7 +28,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from keten.core.errors import InputError, KetenError
+from keten.core.errors import InputError, KetenError, ParameterError
 from keten.core.messages import msg
 from keten.core.params import load_set
 from keten.core.quantity import tidy
@@ -736,10 +736,16 @@ async def leakage_post(request: Request) -> HTMLResponse:
                 res = leakage(system, sc)
                 tables = leakage_tables(res)
                 notes = [res.note] if res.note else []
-            except KetenError as exc:
-                if isinstance(exc, InputError) and exc.file is None:
+            except InputError as exc:
+                if exc.file is None and exc.field == "threshold" and threshold is not None:
+                    c.errors["threshold"] = exc.reason  # the one typed here, not the file's
+                elif exc.file is None:
                     # the scenario names the regions, sectors and stressor (as the CLI says)
-                    exc = InputError(exc.translatable, file=str(scenario_path), field=exc.field)
+                    shown = InputError(exc.translatable, file=str(scenario_path), field=exc.field)
+                    c.refuse(shown, default="scenario")
+                else:
+                    c.refuse(exc, default="scenario")
+            except KetenError as exc:
                 c.refuse(exc, default="scenario")
     if c.errors or not tables:
         return page_render(request, "leakage", c, status=422)
@@ -782,6 +788,11 @@ def spend_factors(
         total={key: float(M[k, i]) for i, key in enumerate(keys)},
         upstream={key: float(up[k, i]) for i, key in enumerate(keys)},
     )
+
+
+def is_year(raw: str) -> bool:
+    """A calendar year as a visitor types it: four digits, not 0000."""
+    return len(raw) == 4 and raw.isdigit() and int(raw) > 0
 
 
 def example_pacts() -> list[dict[str, Any]]:
@@ -887,10 +898,10 @@ async def scope3_post(request: Request) -> HTMLResponse:
     extension = text(form, "extension", c) or "emissions"
     stressor = text(form, "stressor", c)
     year_raw = text(form, "year", c) or "2026"
-    if not year_raw.isdigit():
+    if not is_year(year_raw):
         c.errors["year"] = _("Enter a year, e.g. 2026.")
     py_raw = text(form, "price_year", c)
-    if py_raw and not py_raw.isdigit():
+    if py_raw and not is_year(py_raw):  # 0 was taken as "not given" (the MRIO's price year)
         c.errors["price_year"] = _("Enter a year, e.g. 2020.")
     tables: list[Table] = []
     notes: list[str] = []
@@ -926,6 +937,8 @@ async def scope3_post(request: Request) -> HTMLResponse:
                     trace = Trace(load_set("footprint", PARAMS))
                     try:
                         res = scope3(rows, trace, int(year_raw), factors, defl, pacts)
+                    except ParameterError as exc:  # the reporting year has no ratings
+                        c.errors["year"] = str(exc).splitlines()[0]
                     except InputError as exc:
                         shown = c.names[str(purchases)][1]
                         c.errors["purchases"] = str(

@@ -62,6 +62,7 @@ _ = i18n.gettext
 ROLE = "ketenpartner"
 Partner = Annotated[Actor, Depends(ui.roles(ROLE))]
 MAX_UPLOAD = 5 * 1024 * 1024  # bytes of a PACT JSON file
+MAX_COMMENT = 1000  # characters of a status comment (deprecation, correction)
 PARAMS = "beleidsagenda-2026"
 BASE = "/footprint/pact"
 
@@ -264,6 +265,7 @@ def entry_page(
             "unit_options": [(u, u) for u in UNITS],
             "standards": STANDARDS,
             "page": page,
+            "existing": None,  # the stored footprint an entry collides with (stored_twin)
             **(extra or {}),
         },
         status=status,
@@ -367,12 +369,44 @@ def read_entry(form: FormData) -> tuple[EntryForm, PcfEntry | None, str]:
     return f, entry, company_id
 
 
+def stored_twin(
+    store: PactStore, org: str, fp: dict[str, Any], errors: dict[str, str]
+) -> StoredFootprint | None:
+    """The organisation's stored footprint with ``fp``'s id (same company, product and reference
+    start, FP-32) but other figures, and what the person at the form can do about it; the store's
+    own words speak of JSON fields (precedingPfIds) the form has none of."""
+    try:
+        twin = store.own_footprint(org, fp["id"])
+    except NoSuchFootprint:
+        return None
+    product = fp["productNameCompany"]
+    start = ui.day(fp["pcf"]["referencePeriodStart"])
+    if twin.status == "Active":
+        errors["_form"] = _(
+            "%(product)s already has a footprint for the reference period from %(start)s, with "
+            "other figures. A stored footprint is not changed: open it and enter a correction.",
+            product=product,
+            start=start,
+        )
+    else:
+        errors["_form"] = _(
+            "%(product)s already has a footprint for the reference period from %(start)s; it is "
+            "deprecated. A new entry with the same product and period would get the same id "
+            "(FP-32): choose another start of the reference period or upload a PACT document "
+            "with a new id.",
+            product=product,
+            start=start,
+        )
+    return twin
+
+
 @router.post(f"{BASE}/new", response_class=HTMLResponse)
 async def pact_create(request: Request, actor: Partner) -> Response:
     store, org = member(request, actor)
     f, entry, company_id = read_entry(await request.form())
     fp: dict[str, Any] | None = None
     action = ""
+    existing: StoredFootprint | None = None
     if entry is not None:
         created = utc_text(ui.registry(request).clock())
         try:
@@ -382,8 +416,11 @@ async def pact_create(request: Request, actor: Partner) -> Response:
             path = exc.field.split(".", 1)[1] if exc.field.startswith("data[") else exc.field
             name = field_of(path)
             f.errors[name] = exc.reason if name != "_form" else f"{path}: {exc.reason}"
+            if fp is not None and path == "id":
+                existing = stored_twin(store, org, fp, f.errors)
     if f.errors or fp is None:
-        return entry_page(request, org, f.values, f.errors, status=422)
+        extra = {"existing": existing.pf_id} if existing is not None else None
+        return entry_page(request, org, f.values, f.errors, status=422, extra=extra)
     message = (
         _("The footprint is stored.")
         if action == "added"
@@ -500,10 +537,20 @@ def pact_deprecate(
     request: Request,
     pf_id: str,
     actor: Partner,
-    comment: Annotated[str, Form(max_length=1000)] = "",
+    comment: Annotated[str, Form()] = "",
 ) -> Response:
     store, org = member(request, actor)
     fp = own(store, org, pf_id)
+    if len(comment.strip()) > MAX_COMMENT:  # next to the field, not a bare "Request refused"
+        return detail_page(
+            request,
+            store,
+            org,
+            fp,
+            errors={"comment": _("At most %(n)s characters.", n=MAX_COMMENT)},
+            values={"comment": comment.strip()},
+            status=422,
+        )
     try:
         changed = store.deprecate(org, fp.pf_id, comment)
     except KetenError as exc:
@@ -613,8 +660,8 @@ async def pact_correct(request: Request, pf_id: str, actor: Partner) -> Response
     raw = form.get("comment")
     comment = raw.strip() if isinstance(raw, str) else ""
     f.values["comment"] = comment
-    if len(comment) > 1000:
-        f.errors["comment"] = _("At most %(n)s characters.", n=1000)
+    if len(comment) > MAX_COMMENT:
+        f.errors["comment"] = _("At most %(n)s characters.", n=MAX_COMMENT)
     done = None
     if entry is not None and not f.errors:
         created = utc_text(ui.registry(request).clock())
@@ -682,10 +729,16 @@ def pact_received(
                 "Enter a quantity of zero or more with at most six decimals, e.g. 5000 or 2,5."
             )
         else:
-            try:
-                result = scope31(ui.registry(request).clock().year, fp, q)
-            except InputError as exc:
-                errors["quantity"] = exc.reason
+            if fp.status != "Active":  # the engine's words name the CLI's --pact option
+                errors["quantity"] = _(
+                    "This footprint is deprecated: only an Active footprint counts in scope 3.1 "
+                    "(FP-33)."
+                )
+            else:
+                try:
+                    result = scope31(ui.registry(request).clock().year, fp, q)
+                except InputError as exc:
+                    errors["quantity"] = exc.reason
     return ui.render(
         request,
         "pact/received.html",
