@@ -43,7 +43,8 @@ BID_COLUMNS = ("bidder", "price_eur", "mki_eur")
 BATCH_COLUMNS = ("batch_id", "material", "product_group", "unit", "mki_eur_per_unit")
 CEILING_COLUMNS = ("material", "product_group", "unit", "ceiling_eur", "source")
 
-#: Input sanity bound (not a rule): no quantity, distance or amount in a file reaches it.
+#: Input sanity bound (not a rule): no quantity, distance, amount or profile value (in either
+#: sign) in a file reaches it.
 MAX_AMOUNT = Decimal("1e15")
 _MAX_AMOUNT_TEXT = f"{MAX_AMOUNT:,.0f}"  # as the refusal shows it: 1,000,000,000,000,000
 
@@ -127,6 +128,13 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
             value = profile_number(cell_required(r["value"], name, row, "value"))
         except ValueError as exc:
             raise InputError(_reason(exc), file=name, row=row, field="value") from None
+        if abs(value) >= MAX_AMOUNT:  # an exponent such as 2.5E+99 (MKI-15) is no profile value
+            raise InputError(
+                msg("too large (limit %(limit)s)", limit=_MAX_AMOUNT_TEXT),
+                file=name,
+                row=row,
+                field="value",
+            )
         first = meta.setdefault(pid, (unit, cat, row))
         if first[0] != unit:
             raise InputError(

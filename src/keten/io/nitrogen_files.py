@@ -442,7 +442,12 @@ def _read_geoparquet(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
         table = pq.read_table(path)
     except Exception as exc:
         raise InputError(
-            msg("not a Parquet file: %(error)s", error=str(exc).splitlines()[0]), file=name
+            # pyarrow names the path it read: show the file's own name, not where it is stored
+            msg(
+                "not a Parquet file: %(error)s",
+                error=str(exc).splitlines()[0].replace(str(path), path.name),
+            ),
+            file=name,
         ) from None
     meta = table.schema.metadata or {}
     if b"geo" not in meta:
@@ -538,6 +543,7 @@ def gpkg_blob(wkb: bytes, srs_id: int) -> bytes:
 def read_observed_sectors(path: Path) -> list[Observation]:
     name = str(path)
     out = []
+    seen: set[tuple[str, str, int]] = set()
     for row, r in read_rows(path, OBSERVED_SECTOR_COLUMNS):
         year = r["year"]
         if not (year.isascii() and year.isdigit() and len(year) == 4):
@@ -547,7 +553,14 @@ def read_observed_sectors(path: Path) -> list[Observation]:
         kt = cell_number(r["kt"], name, row, "kt")
         if kt < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="kt")
-        out.append(Observation(r["sector"], r["substance"].lower(), int(year), kt))
+        obs = Observation(r["sector"], r["substance"].lower(), int(year), kt)
+        # one national emission per sector, substance and year: two would get two verdicts
+        if (obs.sector, obs.substance, obs.year) in seen:
+            raise InputError(
+                msg("sector, substance and year given twice"), file=name, row=row, field="year"
+            )
+        seen.add((obs.sector, obs.substance, obs.year))
+        out.append(obs)
     if not out:
         raise InputError(msg("no data rows"), file=name)
     return out
@@ -580,6 +593,8 @@ def read_commitments(path: Path) -> list[Commitment]:
         if amount < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="amount_eur_m")
         out.append(Commitment(r["kind"], r["line"], amount, r["description"]))
+    if not out:
+        raise InputError(msg("no data rows"), file=name)
     return out
 
 

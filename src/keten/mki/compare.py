@@ -8,7 +8,7 @@ from typing import Any
 
 from keten.core.errors import RuleError
 from keten.core.messages import msg
-from keten.core.quantity import ZERO, tidy
+from keten.core.quantity import LEGAL_CONTEXT, ZERO, tidy
 from keten.mki.project import ProjectResult
 
 
@@ -23,7 +23,7 @@ class Line:
 
     @property
     def difference(self) -> Decimal:
-        return self.b_eur - self.a_eur
+        return LEGAL_CONTEXT.subtract(self.b_eur, self.a_eur)  # not the 28-digit default
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,7 +63,7 @@ def compare(a: ProjectResult, b: ProjectResult, top: int = 5) -> dict[str, Any]:
     return {
         "a_mki_eur": tidy(a.mki_eur),
         "b_mki_eur": tidy(b.mki_eur),
-        "difference_eur": tidy(b.mki_eur - a.mki_eur),
+        "difference_eur": tidy(LEGAL_CONTEXT.subtract(b.mki_eur, a.mki_eur)),
         "causes_by_element": causes("element"),
         "causes_by_indicator": causes("indicator"),
         "causes_by_module": causes("module"),

@@ -22,7 +22,7 @@ from typing import Any
 
 from keten.core.errors import RuleError
 from keten.core.messages import msg
-from keten.core.quantity import LEGAL_CONTEXT, ZERO, div, tidy
+from keten.core.quantity import LEGAL_CONTEXT, ZERO, div, exact_sum, tidy
 from keten.core.trace import Trace
 from keten.mki.model import (
     GWP_PARTS,
@@ -402,7 +402,7 @@ def _result(
         )
     if not include_d:
         notes.append(f"module D excluded (default, MKI-08): {tidy(d_excluded)} EUR not counted")
-    mki = sum(by_element.values(), ZERO)
+    mki = exact_sum(by_element.values())  # the 60-digit context, not the 28-digit default
     trace.step("MKI of the work", "Σ elements", f"{tidy(mki)} EUR", "MKI-01")
     flagged = sorted({pv.name for pv in trace.flagged()})
     if flagged:

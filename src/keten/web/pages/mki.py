@@ -31,10 +31,12 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 import keten
-from keten.core.errors import KetenError
+from keten.core.errors import KetenError, ParameterError, UnknownValueError
+from keten.core.messages import msg
 from keten.core.quantity import parse_number, tidy
 from keten.core.trace import Trace
 from keten.io.mki_files import (
+    MAX_AMOUNT,
     read_batches,
     read_bids,
     read_ceilings,
@@ -61,6 +63,7 @@ MAX_UPLOAD = 5_000_000  # bytes per file: a project of tens of thousands of elem
 WEIGHTING_SETS = ("1", "2")
 AWARD_METHODS = ("mki-w", "bounded")
 BOTH = "both"
+LIMIT_TEXT = f"{MAX_AMOUNT:,.0f}"  # as the file readers show their limit: 1,000,000,000,000,000
 
 
 # ----------------------------------------------------------------------------- result tables
@@ -162,10 +165,14 @@ def number(form: FormData, name: str, c: Checked, *, required: bool = False) -> 
             c.errors[name] = _("Enter a number.")
         return None
     try:
-        return parse_number(raw)
+        value = parse_number(raw)
     except ValueError:
         c.errors[name] = _("Enter a number with at most six decimals, e.g. 100 or 2,5.")
         return None
+    if abs(value) >= MAX_AMOUNT:  # the readers' sanity bound of amounts (larger ones: 500)
+        c.errors[name] = str(msg("too large (limit %(limit)s)", limit=LIMIT_TEXT))
+        return None
+    return value
 
 
 def period_years(form: FormData, c: Checked) -> Decimal | None:
@@ -285,9 +292,13 @@ def compute_project(project: Path, profiles: Path, s: Settings, c: Checked) -> P
             period=s.period,
             include_d=s.include_d,
         )
+    except UnknownValueError as exc:  # a price not found (six of set 2): unknown on every day
+        c.refuse(exc)
+    except ParameterError as exc:  # no price or surcharge valid on the chosen date
+        c.errors.setdefault("date", str(exc).splitlines()[0])
     except KetenError as exc:
         c.refuse(exc)
-        return None
+    return None
 
 
 def set_options() -> list[tuple[str, str]]:
@@ -465,6 +476,19 @@ def compare_page(request: Request) -> HTMLResponse:
     return render(request, "compare", examples=examples_available("mki", filenames(COMPARE_FILES)))
 
 
+def variant_notes(a: Sequence[str], b: Sequence[str]) -> list[str]:
+    """The notes of both variants, each saying which variant it is about (a note such as "module
+    D excluded: -116 EUR not counted" differs per variant); a note of both is shown once."""
+    out = []
+    for note in a:
+        if note in b:
+            out.append(_("Variants A and B: %(note)s") % {"note": note})
+        else:
+            out.append(_("Variant A: %(note)s") % {"note": note})
+    out += [_("Variant B: %(note)s") % {"note": n} for n in b if n not in a]
+    return out
+
+
 def compare_shown(s: Settings, paths: dict[str, Path], c: Checked) -> dict[str, Any] | None:
     a = compute_project(paths["project"], paths["profiles"], s, c)
     b = compute_project(paths["variant"], paths["profiles"], s, c) if a else None
@@ -473,7 +497,7 @@ def compare_shown(s: Settings, paths: dict[str, Path], c: Checked) -> dict[str, 
     data = compare(a, b)
     return {
         "result": data,
-        "notes": sorted(set(a.notes) | set(b.notes)),
+        "notes": variant_notes(a.notes, b.notes),
         "flagged": sorted(set(a.flagged) | set(b.flagged)),
         "tables": compare_tables(data, a, b),
     }

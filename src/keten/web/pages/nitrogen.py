@@ -30,7 +30,7 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 import keten
-from keten.core.errors import InputError, KetenError, ParameterError
+from keten.core.errors import InputError, KetenError, ParameterError, UnknownValueError
 from keten.core.messages import msg
 from keten.core.params import ParameterSet, load_set
 from keten.core.quantity import parse_number, tidy
@@ -1130,6 +1130,10 @@ async def vbr_calculate(request: Request) -> HTMLResponse:
                 c.errors["applications"] = str(exc)
             else:
                 c.errors["_form"] = str(exc)
+        except UnknownValueError as exc:
+            c.errors["_form"] = first_line(exc)
+        except ParameterError as exc:  # a parameter with no value on the date of the rules
+            c.errors["date"] = first_line(exc)
         except KetenError as exc:
             c.errors["_form"] = first_line(exc)
     return answer(request, "vbr", vbr_context, c, result=result)
@@ -1303,6 +1307,7 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
     name = _set(form, c)
     known = name if name in SETS else SETS[0]
     rows = []
+    row_fields: list[int] = []  # the form row (1…OBS_ROWS) of each entered observation
     for i in range(1, OBS_ROWS + 1):
         cells = {k: forms.text(form, f"{k}_{i}") for k in ("sector", "year", "kt")}
         c.values.update({f"{k}_{i}": v for k, v in cells.items()})
@@ -1329,6 +1334,17 @@ async def sectors_calculate(request: Request) -> HTMLResponse:
             c.errors[f"year_{i}"] = first_line(exc)
             continue
         rows.append(line)
+        row_fields.append(i)
+    if rows and not c.errors:
+        try:  # the rows together, as the file would be read: one sector and year once
+            read_named(
+                csv_text(("sector", "substance", "year", "kt"), rows), "form", read_observed_sectors
+            )
+        except InputError as exc:
+            i = row_fields[exc.row - 1] if exc.row else row_fields[0]
+            c.errors[f"{exc.field}_{i}" if exc.field in ("year", "kt") else f"sector_{i}"] = (
+                exc.reason
+            )
     observed_csv = await rows_or_file(
         form,
         c,
