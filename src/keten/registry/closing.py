@@ -188,6 +188,10 @@ def run(reg: Registry, actor: Actor, year: int, *, key: str) -> dict[str, Any]:
     """
     if actor.role != "toezichthouder":
         raise AuthError(msg("%(actor)s may not run the year-end closing", actor=actor.label))
+    if year > reg.clock().year:  # EV-30: nothing of that year can be registered yet
+        raise KetenError(
+            msg("the closing of %(year)s cannot run before %(year)s has begun", year=year)
+        )
     request = {"op": "close_year", "year": year}
 
     def apply(s: Session) -> dict[str, Any]:

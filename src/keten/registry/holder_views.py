@@ -340,9 +340,13 @@ def covered_years(params: ParameterSet) -> list[int]:
 
 
 def registration_open(reg: Registry, year: int) -> bool:
-    """Deliveries and bookings of ``year`` can be registered now (EV-22)."""
+    """Deliveries and bookings of ``year`` can be registered now (EV-22): the year has begun, its
+    deadline has not passed and its closing has not run (EV-31)."""
     now = reg.clock()
-    return now.year >= year and now < reg.deadline(year)
+    if not (now.year >= year and now < reg.deadline(year)):
+        return False
+    with reg.ledger.sessions() as s:
+        return s.get(Closing, year) is None
 
 
 def open_years(reg: Registry) -> list[int]:

@@ -42,6 +42,7 @@ from keten.store.models import (
     Account,
     ApiToken,
     Booking,
+    Closing,
     Delivery,
     Holder,
     Transfer,
@@ -346,7 +347,10 @@ class Registry:
         day = int(self.params.get("ev.register.deadline_day", year).value)
         return dt.datetime(year + 1, month, day, tzinfo=dt.UTC)
 
-    def _open_for(self, year: int) -> None:
+    def _open_for(self, year: int, s: Session) -> None:
+        """Deliveries and bookings of ``year`` can be registered now: from the start of the year
+        until the deadline (EV-22), and not after the year-end closing of ``year`` ran (EV-31)."""
+        _not_closed(s, year)
         now = self.clock()
         if now >= self.deadline(year):
             raise KetenError(
@@ -408,7 +412,7 @@ class Registry:
                 raise AuthError(
                     msg("holder %(name)s has no obligation facility", name=repr(holder.name))
                 )
-            self._open_for(year)
+            self._open_for(year, s)
             d = Delivery(
                 holder_id=holder.id,
                 year=year,
@@ -478,7 +482,7 @@ class Registry:
                 )
             if s.execute(select(Booking.id).where(Booking.proof_ref == proof)).first():
                 raise KetenError(msg("proof %(proof)s is booked already", proof=repr(proof)))
-            self._open_for(b.year)
+            self._open_for(b.year, s)
             row = Booking(
                 holder_id=holder.id,
                 proof_ref=proof,
@@ -529,6 +533,8 @@ class Registry:
             self._four_eyes(actor, row.holder_id, row.proposed_by)
             _still_proposed("booking", booking_id, row.status)
             holder = self._holder(s, row.holder_id)
+            if approve:
+                _not_closed(s, row.year)  # EV-31: no units of a closed year any more
             row.decided_by, row.decided_at, row.note = actor.user_id, self.clock(), note or None
             if approve:
                 result = self.ledger.issue_in(
@@ -1025,6 +1031,15 @@ _STATUS = {
 
 def _status(code: str) -> Msg | str:
     return _STATUS.get(code, code)
+
+
+def _not_closed(s: Session, year: int) -> None:
+    """Refuse a delivery, booking or approval of a year whose closing ran (EV-31): the stored
+    closing would no longer match the obligation and units it was computed from."""
+    if s.get(Closing, year) is not None:
+        raise KetenError(
+            msg("registration for %(year)s ended with the year-end closing of %(year)s", year=year)
+        )
 
 
 def _still_proposed(label: str, row_id: int, status: str) -> None:

@@ -15,6 +15,7 @@ units are created when a fiatteur approves it (four eyes, like any booking).
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -89,12 +90,21 @@ def read_sessions(path: Path) -> pl.DataFrame:
         raise InputError(msg("file not found"), file=name)
     if path.is_dir():
         raise InputError(msg("is a folder, not a file"), file=name)
+    csv_file = path.suffix.lower() != ".parquet"
+    if csv_file and path.stat().st_size == 0:
+        raise InputError(
+            msg("empty file; expected header %(header)s", header=",".join(SESSION_COLUMNS)),
+            file=name,
+        )
     try:
-        if path.suffix.lower() == ".parquet":
+        if not csv_file:
             frame = pl.read_parquet(path)
         else:
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except (pl.exceptions.PolarsError, OSError) as exc:
+        bad = _not_utf8_at(path) if csv_file else None
+        if bad is not None:
+            raise InputError(msg("not UTF-8 text (byte %(byte)s)", byte=bad), file=name) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(msg("cannot read: %(reason)s", reason=first), file=name) from None
     check_header(name, [c.strip() for c in frame.columns], SESSION_COLUMNS)
@@ -103,6 +113,27 @@ def read_sessions(path: Path) -> pl.DataFrame:
     )
     blank = pl.all_horizontal(pl.col(c).fill_null("") == "" for c in SESSION_COLUMNS)
     return frame.filter(~blank)
+
+
+def _not_utf8_at(path: Path) -> int | None:
+    """The offset of the first byte of ``path`` that is not UTF-8 text, None when it all is
+    (read in chunks: only a file the CSV reader refused is scanned)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            pending = len(decoder.getstate()[0])  # bytes of a character cut at the last chunk
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return offset - pending + exc.start
+            offset += len(chunk)
+    pending = len(decoder.getstate()[0])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return offset - pending + exc.start
+    return None
 
 
 def _row_checks(year: int) -> dict[str, Msg]:
@@ -246,7 +277,7 @@ def import_sessions(
             raise AuthError(msg("charging sessions are imported only by an inboekdienstverlener"))
         if s.execute(select(Booking.id).where(Booking.proof_ref == proof_ref)).first():
             raise KetenError(msg("proof %(proof)s is booked already", proof=repr(proof_ref)))
-        reg._open_for(year)
+        reg._open_for(year, s)
         booking = Booking(
             holder_id=holder.id,
             proof_ref=proof_ref,

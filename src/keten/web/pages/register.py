@@ -142,6 +142,12 @@ def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+def _digits(text: str) -> bool:
+    """``text`` is a whole number written in the digits 0-9 only: ``str.isdigit`` also takes
+    "²" (which ``int`` refuses) and full-width digits."""
+    return text.isascii() and text.isdigit()
+
+
 def _number(raw: str, c: Checked, name: str, *, empty: str) -> Decimal | None:
     if not raw:
         c.errors[name] = empty
@@ -155,7 +161,7 @@ def _number(raw: str, c: Checked, name: str, *, empty: str) -> Decimal | None:
 
 def _year(reg: Registry, raw: str, c: Checked, name: str = "year") -> int:
     allowed = hv.open_years(reg)
-    if raw.isdigit() and int(raw) in allowed:
+    if _digits(raw) and int(raw) in allowed:
         return int(raw)
     c.errors[name] = (
         _("Registration is open for: %(years)s.", years=", ".join(str(y) for y in allowed))
@@ -215,7 +221,7 @@ def check_delivery(reg: Registry, cells: dict[str, str]) -> tuple[DeliveryIn | N
     c = Checked({}, {k: cells.get(k, "").strip() for k in DELIVERY_COLUMNS})
     v = c.values
     year = _year(reg, v["year"], c)
-    month = int(v["month"]) if v["month"].isdigit() else 0
+    month = int(v["month"]) if _digits(v["month"]) else 0
     if not 1 <= month <= 12:
         c.errors["month"] = _("Choose a month from 1 to 12.")
     _sector(reg, v["sector"], year, c)
@@ -428,6 +434,13 @@ def read_delivery_csv(data: bytes) -> tuple[list[dict[str, str]], str | None]:
         return [], _("The file is not UTF-8 text.")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
+    if header is not None and [h.strip() for h in ",".join(header).split(";")] == list(
+        DELIVERY_COLUMNS
+    ):
+        return [], _(
+            "The columns are separated by semicolons (;); separate them by commas: %(columns)s.",
+            columns=",".join(DELIVERY_COLUMNS),
+        )
     if header is None or [h.strip() for h in header] != list(DELIVERY_COLUMNS):
         return [], _(
             "The first line must be exactly: %(columns)s.", columns=",".join(DELIVERY_COLUMNS)
@@ -728,6 +741,8 @@ def upload_sessions(
     holder = _holder(request, actor)
     if not holder.can_book:
         raise AuthError(msg("holder %(holder)s has no booking facility", holder=repr(holder.name)))
+    if not holder.is_service_provider:  # refused before the file is copied and read
+        raise AuthError(msg("charging sessions are imported only by an inboekdienstverlener"))
     c = Checked({}, {"proof_ref": proof_ref.strip(), "year": year.strip()})
     if not c.values["proof_ref"]:
         c.errors["proof_ref"] = _("Enter the reference of the sustainability proof (PoS/UDB).")
@@ -924,10 +939,10 @@ def propose_transfer(
         if ln["unit_type"] not in {t for t, _v in free}:
             errors[f"line{i}_unit_type"] = _("Choose a unit type your holder has.")
             continue
-        if not ln["vintage"].isdigit():
+        if not _digits(ln["vintage"]):
             errors[f"line{i}_vintage"] = _("Enter the vintage year, e.g. 2026.")
             continue
-        if not ln["amount"].isdigit() or not 0 < int(ln["amount"]) <= MAX_UNITS:
+        if not _digits(ln["amount"]) or not 0 < int(ln["amount"]) <= MAX_UNITS:
             errors[f"line{i}_amount"] = _("Enter a whole number of units, more than zero.")
             continue
         key = (ln["unit_type"], int(ln["vintage"]))
@@ -1102,7 +1117,7 @@ def year_end(request: Request, actor: ui.HolderPerson, year: str | None = None) 
     default = now if now in covered else (covered[-1] if covered else now)
     raw = (year or str(default)).strip()[:10]
     errors: dict[str, str] = {}
-    if not raw.isdigit() or int(raw) not in covered:
+    if not _digits(raw) or int(raw) not in covered:
         errors["year"] = _(
             "Choose a year the parameter set covers: %(years)s.",
             years=", ".join(str(y) for y in covered),

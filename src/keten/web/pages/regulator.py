@@ -29,7 +29,7 @@ from keten.core.messages import msg
 from keten.ledger.service import LedgerError, Line
 from keten.registry import closing
 from keten.registry import regulator_views as views
-from keten.registry.service import Actor, NotFound, Reads
+from keten.registry.service import Actor, AuthError, NotFound, Reads
 from keten.web import charts, i18n, ui
 
 router = ui.page_router()
@@ -195,7 +195,7 @@ def release(
     errors: dict[str, str] = {}
     ids: list[int] = []
     for h in hold_ids:
-        if not h.isdigit() or len(h) > 12:
+        if not _digits(h) or len(h) > 12:
             errors["hold_ids"] = _("Choose holds from the list.")
             break
         ids.append(int(h))
@@ -235,9 +235,15 @@ def corrections(request: Request, actor: Regulator) -> HTMLResponse:
     return ui.render(request, "regulator/corrections.html", _corrections(request))
 
 
+def _digits(text: str) -> bool:
+    """``text`` is written in the digits 0-9 only (``str.isdigit`` also takes "²", which
+    ``int`` refuses, and full-width digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def _int(text: str, lo: int, hi: int) -> int | None:
     text = text.strip()
-    if not text.isdigit() or len(text) > 16:
+    if not _digits(text) or len(text) > 16:
         return None
     n = int(text)
     return n if lo <= n <= hi else None
@@ -322,6 +328,7 @@ def _closing(request: Request, year: int, **extra: Any) -> dict[str, Any]:
         "rows": rows,
         "totals": totals,
         "year_open": year >= now.year,
+        "not_begun": year > now.year,  # EV-30: closing.run refuses it
         **extra,
     }
 
@@ -366,7 +373,14 @@ def closing_run(
     assert y is not None
     reg = ui.registry(request)
     already = views.closing_record(reg, y) is not None
-    closing.run(reg, actor, y, key=ui.idem(actor, form_key))
+    try:
+        closing.run(reg, actor, y, key=ui.idem(actor, form_key))
+    except KetenError as exc:
+        if isinstance(exc, AuthError):
+            raise
+        errors["year"] = str(exc).splitlines()[0]
+        context = _closing(request, y, errors=errors, values={"year": year})
+        return ui.render(request, "regulator/closing.html", context, status=422)
     message = (
         _("The closing of %(year)s was run before; nothing changed.", year=y)
         if already
