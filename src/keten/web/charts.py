@@ -88,8 +88,10 @@ def bar_chart(
     width: int = 640,
     height: int = 260,
     unit: str = "",
+    value_text: Callable[[Number], str] = str,
 ) -> Markup:
-    """Grouped bars: one group per category, one bar per series."""
+    """Grouped bars: one group per category, one bar per series. ``value_text`` writes a value
+    in a bar's tooltip (e.g. ``ui.num``: the page's number notation)."""
     parts, y, plot_w = _frame(title, series, width, height, unit)
     n_cat = max(len(categories), 1)
     group = plot_w / n_cat
@@ -105,7 +107,7 @@ def bar_chart(
             parts.append(
                 f'<rect x="{x0 + j * bar:.1f}" y="{y0:.1f}" width="{bar * 0.95:.1f}" '
                 f'height="{max(y1 - y0, 0.5):.1f}" fill="{PALETTE[j % len(PALETTE)]}">'
-                f"<title>{escape(s.name)} — {escape(cat)}: {v}</title></rect>"
+                f"<title>{escape(s.name)} — {escape(cat)}: {escape(value_text(v))}</title></rect>"
             )
         parts.append(
             f'<text x="{x0 + group * 0.4:.1f}" y="{height - _BOTTOM + 16}" '
@@ -124,8 +126,10 @@ def line_chart(
     width: int = 640,
     height: int = 260,
     unit: str = "",
+    value_text: Callable[[Number], str] = str,
 ) -> Markup:
-    """Lines over ordered x labels (years, periods); None breaks a line."""
+    """Lines over ordered x labels (years, periods); None breaks a line. ``value_text`` as in
+    :func:`bar_chart`."""
     parts, y, plot_w = _frame(title, series, width, height, unit)
     step = plot_w / max(len(xs) - 1, 1)
     every = max(1, len(xs) // 10)
@@ -147,7 +151,8 @@ def line_chart(
             path.append(f"{_LEFT + i * step:.1f},{y(_f(v)):.1f}")
             parts.append(
                 f'<circle cx="{_LEFT + i * step:.1f}" cy="{y(_f(v)):.1f}" r="2.5" '
-                f'fill="{colour}"><title>{escape(s.name)} — {escape(xs[i])}: {v}</title></circle>'
+                f'fill="{colour}"><title>{escape(s.name)} — {escape(xs[i])}: '
+                f"{escape(value_text(v))}</title></circle>"
             )
         if path:
             parts.append(_polyline(path, colour))

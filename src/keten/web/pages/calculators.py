@@ -58,6 +58,9 @@ BOTH = "both"
 FORM_ROWS = 5
 MAX_UPLOAD = 2_000_000  # bytes: a deliveries file of tens of thousands of rows
 SUPPLIER = "—"  # deliveries entered in the form belong to one (unnamed) supplier
+#: Supplier and sector results one page shows (a table and an explanation each, per parameter
+#: set: about 6 KB); larger files: ``keten ev obligation``, which has no such limit.
+MAX_GROUPS = 500
 
 
 @cache
@@ -243,6 +246,17 @@ def file_deliveries(filename: str, data: bytes) -> list[Delivery]:
             raise
     if not out:
         raise InputError(msg("no deliveries in the file"), file=filename)
+    groups = len({(d.supplier, d.sector) for d in out})
+    if groups > MAX_GROUPS:
+        raise InputError(
+            msg(
+                "the file has %(n)s supplier and sector combinations; this page shows at most "
+                "%(max)s — use keten ev obligation for larger files",
+                n=groups,
+                max=MAX_GROUPS,
+            ),
+            file=filename,
+        )
     return out
 
 

@@ -30,7 +30,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from keten.core.errors import InputError, KetenError
+from keten.core.errors import InputError, KetenError, ParameterError
 from keten.core.messages import msg
 from keten.core.params import ParameterSet, available_sets, load_set, params_root
 from keten.io.vehicles_files import (
@@ -61,6 +61,10 @@ DEFAULT_SET = "in-force"
 ACCOUNTS_SET = "in-force"  # the accounts use params/vehicles/common only (as the CLI)
 MAX_UPLOAD = 100 * 2**20  # bytes; larger files: use the CLI, which streams any size
 MAX_SERIES = 200_000
+#: Manufacturers or pools one page shows (a table row, a chart bar group and an explanation per
+#: fleet and scenario, about 6 KB each); real EEA files have a few hundred at most. Larger
+#: files: ``keten vehicles compliance``, which has no such limit.
+MAX_FLEETS = 500
 STORE_SIZE = 200
 STORE_TTL = 3600.0
 TEXT_LIMIT = 100  # characters of a text field (forms.text cuts longer values)
@@ -112,6 +116,41 @@ ESR_COLUMNS = (
     "compliant",
 )
 SKIPPED_COLUMNS = ("reason", "count", "first_rows")
+
+
+def column_labels() -> dict[str, str]:
+    """The headers of the trajectory tables in the page's language (the exports keep the field
+    names of ``keten targets eu2040`` / ``esr --format csv``)."""
+    return {
+        "year": _("Year"),
+        "net_emissions": _("Net emissions"),
+        "credits_claimed": _("Credits claimed"),
+        "credits_counted": _("Credits counted"),
+        "accounted": _("Accounted emissions"),
+        "reduction_pct": _("Reduction against 1990 (%)"),
+        "path_limit": _("Limit of the path"),
+        "on_track": _("On track"),
+        "aea": _("Allocation (AEA)"),
+        "aea_from": _("AEA from"),
+        "emissions": _("Emissions"),
+        "penalty_added": _("Penalty added (shortfall × 1.08)"),
+        "repaid": _("Borrowing repaid"),
+        "banked_in": _("Banked in"),
+        "transfers_net": _("Transfers (net)"),
+        "ets_flex": _("ETS flexibility"),
+        "lulucf_flex": _("LULUCF flexibility"),
+        "borrowed": _("Borrowed"),
+        "balance": _("Balance"),
+        "banked_out": _("Banked out"),
+        "surplus_unused": _("Surplus not banked"),
+        "shortfall": _("Shortfall"),
+        "compliant": _("Compliant"),
+    }
+
+
+def aea_sources() -> dict[str, str]:
+    """Where a year's AEA came from (``EsrRow.aea_from``), in the page's language."""
+    return {"input": _("series"), "params": _("parameter set")}
 
 
 def example_path(kind: str) -> Path:
@@ -276,6 +315,16 @@ def compute_standards(
         if not mon.fleets:
             raise no_usable_rows(mon, year, str(chosen.path))
         names = sorted(name for name, y in mon.fleets if y == year)
+        if len(names) > MAX_FLEETS:
+            raise KetenError(
+                msg(
+                    "the file has %(n)s manufacturers or pools for %(year)s; this page shows at "
+                    "most %(max)s — use keten vehicles compliance for larger files",
+                    n=len(names),
+                    year=year,
+                    max=MAX_FLEETS,
+                )
+            )
         assessed = [assess(mon.fleets[(n, year)], category, p) for n in names]
         results.append(
             ScenarioResult(
@@ -317,13 +366,19 @@ def _chart(results: list[ScenarioResult], title: str) -> Any:
                 [by[n].target if n in by else None for n in names],
             )
         )
-    return charts.bar_chart(title, names, series, unit="g/km", height=300)
+    return charts.bar_chart(  # g/km to three decimals, as in the tables (VH-06)
+        title, names, series, unit="g/km", height=300, value_text=lambda v: ui.num(v, 3)
+    )
+
+
+def _category_options() -> list[tuple[str, str]]:
+    return [("cars", _("cars (M1)")), ("vans", _("vans (N1)"))]
 
 
 def _vehicles_context(**extra: Any) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "scenario_options": _scenario_options(),
-        "category_options": [("cars", _("cars (M1)")), ("vans", _("vans (N1)"))],
+        "category_options": _category_options(),
         "results": None,
         "errors": {},
         "values": {"year": "2025", "category": "cars", "scenario": [DEFAULT_SET]},
@@ -363,7 +418,9 @@ async def vehicles_compute(request: Request) -> HTMLResponse:
         try:
             mon, results = compute_standards(chosen, sets, category, year)
         except KetenError as exc:
-            c.errors["data"] = _message(exc, chosen)
+            # a value the sets lack for this year and category (TM0 from 2027): the year is
+            # what the visitor can change, not the file
+            c.errors["year" if isinstance(exc, ParameterError) else "data"] = _message(exc, chosen)
             return ui.render(
                 request,
                 "vehicles/index.html",
@@ -391,6 +448,7 @@ async def vehicles_compute(request: Request) -> HTMLResponse:
             chosen=chosen,
             year=year,
             category=category,
+            category_label=dict(_category_options())[category],
             chart=_chart(results, title),
             result_id=key,
         ),
@@ -407,6 +465,8 @@ def _series_context(kind: str, **extra: Any) -> dict[str, Any]:
         "errors": {},
         "values": {},
         "example_name": EXAMPLES[kind],
+        "labels": column_labels(),
+        "aea_sources": aea_sources(),
     }
     ctx.update(extra)
     return ctx
@@ -464,6 +524,7 @@ def _eu2040(points: Any, params: ParameterSet) -> dict[str, Any]:
             ),
             charts.Series(_("path limit"), [y.path_limit for y in result.years]),
         ],
+        value_text=ui.num,
     )
     return {
         "result": result,
@@ -488,6 +549,7 @@ def _esr(series: Any, base: Decimal | None, params: ParameterSet) -> dict[str, A
             charts.Series(_("annual emission allocation (AEA)"), [r.aea for r in result.rows]),
             charts.Series(_("balance"), [r.balance for r in result.rows]),
         ],
+        value_text=ui.num,
     )
     return {
         "result": result,
