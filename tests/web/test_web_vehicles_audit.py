@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from web_site import Browser, Site
 
 from keten.cli.vehicles import targets_app
-from keten.io.vehicles_files import MAX_SERIES_VALUE, read_esr_series, read_net_series
+from keten.io.csvfile import MAX_AMOUNT
+from keten.io.vehicles_files import read_esr_series, read_net_series
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "vehicles"
 BOTH = ["in-force", "com-2025-995"]
@@ -67,15 +68,15 @@ def test_a_huge_series_value_is_refused_next_to_the_field_not_a_server_error(
         assert r.status_code == 422, (kind, field)
         shown = error(r.text, "series")
         assert "s.csv, row " in shown and f"field '{field}'" in shown, shown
-        assert "implausibly large" in shown and "<svg" not in r.text
+        assert "too large (limit 1,000,000,000,000,000)" in shown and "<svg" not in r.text
     # the CLI refuses the same file with the same line (exit code 2, nothing printed)
     path = tmp_path / "s.csv"
     path.write_text(f"year,net_emissions\n1990,{huge}\n")
     out = CliRunner().invoke(targets_app, ["eu2040", "--series", str(path)])
-    assert out.exit_code == 2 and "implausibly large" in out.output
+    assert out.exit_code == 2 and "too large (limit 1,000,000,000,000,000)" in out.output
     # the bound is a sanity bound far above any emission series in any unit: EU net emissions
     # are about 3.2e9 t CO2e (3.2e15 g would be refused; 3.2e12 kg is accepted)
-    assert Decimal(10) ** 15 == MAX_SERIES_VALUE
+    assert Decimal(10) ** 15 == MAX_AMOUNT  # GEN-01
     ok = tmp_path / "ok.csv"
     ok.write_text("year,net_emissions,credits\n1990,999999999999999.999999,\n2040,1,0\n")
     assert read_net_series(ok)[0].net_emissions == Decimal("999999999999999.999999")

@@ -12,6 +12,11 @@ from keten.core.messages import Msg, joined, msg
 from keten.core.quantity import parse_number
 
 MAX_FIELD = 10_000
+#: Amounts in input files stay below 10^15 in absolute value (GEN-01): with at most six decimals
+#: a number has at most 21 digits, so the sums and products the rules take of a few of them stay
+#: exact, and no page shows a silently rounded or overflowing result.
+MAX_AMOUNT = Decimal(10) ** 15
+MAX_AMOUNT_TEXT = f"{MAX_AMOUNT:,.0f}"  # as refusals show it: 1,000,000,000,000,000
 
 
 def read_rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -68,13 +73,19 @@ def read_rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dict[st
 
 
 def check_header(name: str, header: Sequence[str], columns: Sequence[str]) -> None:
+    """Refuse a header that does not name exactly ``columns`` (any order): the missing, unknown
+    and duplicate columns, and, when the missing ones are hidden in cells holding semicolons, that
+    the file is separated by semicolons (a spreadsheet in Dutch settings saves CSV so)."""
     missing = [c for c in columns if c not in header]
-    unknown = [c for c in header if c not in columns]
+    semicolons = [h for h in header if ";" in h and set(_split(h)) & set(missing)]
+    unknown = [c for c in header if c not in columns and c not in semicolons]
     dupes = sorted({c for c in header if list(header).count(c) > 1})
     if missing or unknown or dupes:
         parts: list[Msg] = []
         if missing:
             parts.append(msg("missing column(s) %(columns)s", columns=", ".join(missing)))
+        if semicolons:
+            parts.append(msg("the columns are separated by semicolons (;), use commas"))
         if unknown:
             parts.append(msg("unknown column(s) %(columns)s", columns=", ".join(unknown)))
         if dupes:
@@ -90,6 +101,11 @@ def check_header(name: str, header: Sequence[str], columns: Sequence[str]) -> No
         )
 
 
+def _split(cell: str) -> list[str]:
+    """The column names in a header cell read with commas, if it was separated by semicolons."""
+    return [c.strip() for c in cell.split(";")]
+
+
 def cell_required(value: str, file: str, row: int, field: str) -> str:
     """The cell, refused when empty."""
     if not value:
@@ -103,6 +119,23 @@ def cell_number(value: str, file: str, row: int, field: str) -> Decimal:
         return parse_number(cell_required(value, file, row, field))
     except ValueError as exc:
         raise InputError(_message(exc), file=file, row=row, field=field) from None
+
+
+def check_amount(value: Decimal, file: str, row: int, field: str) -> Decimal:
+    """``value``, refused when it is 10^15 or more in absolute value (GEN-01)."""
+    if abs(value) >= MAX_AMOUNT:
+        raise InputError(
+            msg("too large (limit %(limit)s)", limit=MAX_AMOUNT_TEXT),
+            file=file,
+            row=row,
+            field=field,
+        )
+    return value
+
+
+def cell_amount(value: str, file: str, row: int, field: str) -> Decimal:
+    """The cell as an exact number (``cell_number``) below 10^15 in absolute value (GEN-01)."""
+    return check_amount(cell_number(value, file, row, field), file, row, field)
 
 
 def cell_choice(value: str, options: Sequence[str], file: str, row: int, field: str) -> str:

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from keten.core.errors import InputError, KetenError
 from keten.core.messages import Msg, msg
 from keten.footprint.mrio import MRIO, STRESSOR_JOIN, Extension
+from keten.io.csvfile import check_amount
 
 LAYOUT_FILE = "keten-mrio.json"
 LAYOUT_FORMAT = "keten-mrio"
@@ -436,7 +437,6 @@ PURCHASE_COLUMNS = (
     "supplier_scope12_kg",
     "transport_kg",
 )
-MAX_AMOUNT = Decimal(10) ** 15
 
 
 def _reason(exc: ValueError) -> Msg | str:
@@ -456,8 +456,7 @@ def _opt_dec(v: str, file: str, row: int, field: str, negative: bool = False) ->
         raise InputError(_reason(exc), file=file, row=row, field=field) from None
     if d < 0 and not negative:
         raise InputError(msg("must not be negative"), file=file, row=row, field=field)
-    if abs(d) > MAX_AMOUNT:
-        raise InputError(msg("is out of range"), file=file, row=row, field=field)
+    check_amount(d, file, row, field)  # below 10^15 (GEN-01)
     return d
 
 

@@ -21,7 +21,7 @@ from lxml import etree
 from keten.core.errors import InputError, KetenError
 from keten.core.messages import Msg, msg
 from keten.core.quantity import div
-from keten.io.csvfile import cell_number, cell_required, read_rows
+from keten.io.csvfile import cell_amount, cell_required, check_amount, read_rows
 from keten.mki.award import Bid
 from keten.mki.ceilings import Batch, Ceiling, check_material
 from keten.mki.model import (
@@ -43,28 +43,17 @@ BID_COLUMNS = ("bidder", "price_eur", "mki_eur")
 BATCH_COLUMNS = ("batch_id", "material", "product_group", "unit", "mki_eur_per_unit")
 CEILING_COLUMNS = ("material", "product_group", "unit", "ceiling_eur", "source")
 
-#: Input sanity bound (not a rule): no quantity, distance, amount or profile value (in either
-#: sign) in a file reaches it.
-MAX_AMOUNT = Decimal("1e15")
-_MAX_AMOUNT_TEXT = f"{MAX_AMOUNT:,.0f}"  # as the refusal shows it: 1,000,000,000,000,000
 
 #: Profile values may use exponent notation, as EPDs print them (MKI-15).
 _PROFILE_NUMBER = re.compile(r"^[+-]?[0-9]+([.,][0-9]+)?([eE][+-]?[0-9]{1,3})?$", re.ASCII)
 
 
 def _number(value: str, file: str, row: int, field: str, *, positive: bool = False) -> Decimal:
-    n = cell_number(value, file, row, field)
+    n = cell_amount(value, file, row, field)  # below 10^15 (GEN-01)
     if n < 0:
         raise InputError(msg("must not be negative"), file=file, row=row, field=field)
     if positive and n == 0:
         raise InputError(msg("must be positive"), file=file, row=row, field=field)
-    if n >= MAX_AMOUNT:
-        raise InputError(
-            msg("too large (limit %(limit)s)", limit=_MAX_AMOUNT_TEXT),
-            file=file,
-            row=row,
-            field=field,
-        )
     return n
 
 
@@ -128,13 +117,7 @@ def read_profiles(path: Path, weighting_set: str) -> dict[str, Profile]:
             value = profile_number(cell_required(r["value"], name, row, "value"))
         except ValueError as exc:
             raise InputError(_reason(exc), file=name, row=row, field="value") from None
-        if abs(value) >= MAX_AMOUNT:  # an exponent such as 2.5E+99 (MKI-15) is no profile value
-            raise InputError(
-                msg("too large (limit %(limit)s)", limit=_MAX_AMOUNT_TEXT),
-                file=name,
-                row=row,
-                field="value",
-            )
+        check_amount(value, name, row, "value")  # 2.5E+99 (MKI-15) is no profile value (GEN-01)
         first = meta.setdefault(pid, (unit, cat, row))
         if first[0] != unit:
             raise InputError(

@@ -27,7 +27,7 @@ from pyproj.exceptions import CRSError
 from keten.core.errors import InputError, KetenError
 from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet, params_root
-from keten.io.csvfile import cell_number, read_rows
+from keten.io.csvfile import cell_amount, read_rows
 from keten.nitrogen.budget import Commitment
 from keten.nitrogen.catalogue import KINDS, Catalogue, System, normalise
 from keten.nitrogen.emissions import Additional, Housing, check_reduction
@@ -111,7 +111,7 @@ def _additional(text: str, catalogue: Catalogue, file: str, row: int) -> tuple[A
                     row=row,
                     field="additional",
                 )
-            r = cell_number(bits[1], file, row, "additional")
+            r = cell_amount(bits[1], file, row, "additional")
             try:
                 check_reduction(r)
             except KetenError as exc:
@@ -161,9 +161,9 @@ def read_housings(path: Path, catalogue: Catalogue) -> list[Housing]:
                 msg("more than %(limit)s", limit=MAX_ANIMALS), file=name, row=row, field="animals"
             )
         code = r["housing_code"] or None
-        ef = cell_number(r["ef_nh3"], name, row, "ef_nh3") if r["ef_nh3"] else None
+        ef = cell_amount(r["ef_nh3"], name, row, "ef_nh3") if r["ef_nh3"] else None
         trad = (
-            cell_number(r["traditional_ef_nh3"], name, row, "traditional_ef_nh3")
+            cell_amount(r["traditional_ef_nh3"], name, row, "traditional_ef_nh3")
             if r["traditional_ef_nh3"]
             else None
         )
@@ -271,8 +271,8 @@ def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Ap
             )
         seen[aid] = row
         at = parse_timestamp(r["submitted_at"], name, row)
-        x = cell_number(r["x"], name, row, "x")
-        y = cell_number(r["y"], name, row, "y")
+        x = cell_amount(r["x"], name, row, "x")
+        y = cell_amount(r["y"], name, row, "y")
         if not (x0 <= x <= x1):
             raise InputError(
                 _outside("x", x, x0, x1),
@@ -287,10 +287,10 @@ def read_applications(path: Path, params: ParameterSet, day: dt.date) -> list[Ap
                 row=row,
                 field="y",
             )
-        nh3 = cell_number(r["nh3_kg"], name, row, "nh3_kg")
+        nh3 = cell_amount(r["nh3_kg"], name, row, "nh3_kg")
         if nh3 <= 0:
             raise InputError(msg("must be positive"), file=name, row=row, field="nh3_kg")
-        subsidy = cell_number(r["subsidy_eur"], name, row, "subsidy_eur")
+        subsidy = cell_amount(r["subsidy_eur"], name, row, "subsidy_eur")
         if subsidy < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="subsidy_eur")
         out.append(Application(aid, at, float(x), float(y), nh3, subsidy))
@@ -550,7 +550,7 @@ def read_observed_sectors(path: Path) -> list[Observation]:
             raise InputError(
                 msg("not a year: %(text)s", text=repr(year)), file=name, row=row, field="year"
             )
-        kt = cell_number(r["kt"], name, row, "kt")
+        kt = cell_amount(r["kt"], name, row, "kt")
         if kt < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="kt")
         obs = Observation(r["sector"], r["substance"].lower(), int(year), kt)
@@ -575,7 +575,7 @@ def read_observed_farms(path: Path) -> dict[tuple[str, int], Decimal]:
             raise InputError(
                 msg("not a year: %(text)s", text=repr(year)), file=name, row=row, field="year"
             )
-        kg = cell_number(r["nh3_kg"], name, row, "nh3_kg")
+        kg = cell_amount(r["nh3_kg"], name, row, "nh3_kg")
         if kg < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="nh3_kg")
         key = (r["farm_id"], int(year))
@@ -589,7 +589,7 @@ def read_commitments(path: Path) -> list[Commitment]:
     name = str(path)
     out = []
     for row, r in read_rows(path, COMMITMENT_COLUMNS):
-        amount = cell_number(r["amount_eur_m"], name, row, "amount_eur_m")
+        amount = cell_amount(r["amount_eur_m"], name, row, "amount_eur_m")
         if amount < 0:
             raise InputError(msg("must not be negative"), file=name, row=row, field="amount_eur_m")
         out.append(Commitment(r["kind"], r["line"], amount, r["description"]))
@@ -624,7 +624,7 @@ def read_farms(path: Path) -> dict[str, Decimal]:
                 row=row,
                 field="farm_id",
             )
-        ha = cell_number(r["hectares"], name, row, "hectares")
+        ha = cell_amount(r["hectares"], name, row, "hectares")
         if ha <= 0:
             raise InputError(
                 msg("must be greater than 0, got %(text)s", text=r["hectares"]),
@@ -664,7 +664,7 @@ def read_ghg_factors(path: Path, catalogue: Catalogue) -> GhgFactors:
                 row=row,
                 field="animal_category",
             )
-        factor = cell_number(r["kg_co2e_per_animal"], name, row, "kg_co2e_per_animal")
+        factor = cell_amount(r["kg_co2e_per_animal"], name, row, "kg_co2e_per_animal")
         if factor < 0:
             raise InputError(
                 msg("must not be negative"), file=name, row=row, field="kg_co2e_per_animal"

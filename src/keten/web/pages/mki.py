@@ -35,8 +35,8 @@ from keten.core.errors import KetenError, ParameterError, UnknownValueError
 from keten.core.messages import msg
 from keten.core.quantity import parse_number, tidy
 from keten.core.trace import Trace
+from keten.io.csvfile import MAX_AMOUNT, MAX_AMOUNT_TEXT
 from keten.io.mki_files import (
-    MAX_AMOUNT,
     read_batches,
     read_bids,
     read_ceilings,
@@ -63,7 +63,6 @@ MAX_UPLOAD = 5_000_000  # bytes per file: a project of tens of thousands of elem
 WEIGHTING_SETS = ("1", "2")
 AWARD_METHODS = ("mki-w", "bounded")
 BOTH = "both"
-LIMIT_TEXT = f"{MAX_AMOUNT:,.0f}"  # as the file readers show their limit: 1,000,000,000,000,000
 
 
 # ----------------------------------------------------------------------------- result tables
@@ -169,8 +168,8 @@ def number(form: FormData, name: str, c: Checked, *, required: bool = False) -> 
     except ValueError:
         c.errors[name] = _("Enter a number with at most six decimals, e.g. 100 or 2,5.")
         return None
-    if abs(value) >= MAX_AMOUNT:  # the readers' sanity bound of amounts (larger ones: 500)
-        c.errors[name] = str(msg("too large (limit %(limit)s)", limit=LIMIT_TEXT))
+    if abs(value) >= MAX_AMOUNT:  # the readers' sanity bound of amounts (GEN-01; larger: a 500)
+        c.errors[name] = str(msg("too large (limit %(limit)s)", limit=MAX_AMOUNT_TEXT))
         return None
     return value
 
