@@ -284,9 +284,10 @@ def test_a_deliveries_file_separated_by_semicolons_is_refused_with_the_reason(si
         "/register/deliveries/upload", files={"file": ("d.csv", body.encode(), "text/csv")}
     )
     assert r.status_code == 422
-    assert _errors(r.text) == [
-        "De kolommen zijn gescheiden door puntkomma&#39;s (;); scheid ze door komma&#39;s: "
-        "year,month,sector,fuel,quantity,unit."
+    assert _errors(r.text) == [  # the shared header check's text (test_web_shared_audit.py)
+        "kopregel: ontbrekende kolom(men) year, month, sector, fuel, quantity, unit; "
+        "de kolommen zijn gescheiden door puntkomma&#39;s (;), gebruik komma&#39;s "
+        "(verwacht year,month,sector,fuel,quantity,unit)"
     ]
     assert _count(site, Delivery) == 0
 

@@ -152,6 +152,8 @@ def idempotency(idempotency_key: Annotated[str | None, Header()] = None) -> str:
 
 Who = Annotated[Actor, Depends(current_actor)]
 Year = Annotated[int, PathParam(ge=2000, le=2100)]
+#: A row id in a web address: 1 … 2^63 − 1 (a larger one overflowed the database's INTEGER: a 500).
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 Key = Annotated[str, Depends(idempotency)]
 
 
@@ -273,7 +275,7 @@ def create_app(reg: Registry) -> FastAPI:
         return reads.bookings(a, status)
 
     @api.get("/bookings/{booking_id}")
-    def booking(booking_id: int, a: Who) -> dict[str, Any]:
+    def booking(booking_id: RowId, a: Who) -> dict[str, Any]:
         return reads.booking(a, booking_id)
 
     @api.post("/bookings", status_code=201)
@@ -302,25 +304,25 @@ def create_app(reg: Registry) -> FastAPI:
         return {"id": bid}
 
     @api.post("/bookings/{booking_id}/decision")
-    def decide(booking_id: int, body: DecisionIn, a: Who, key: Key) -> dict[str, Any]:
+    def decide(booking_id: RowId, body: DecisionIn, a: Who, key: Key) -> dict[str, Any]:
         reads.booking(a, booking_id)
         reg.decide_booking(a, booking_id, approve=body.approve, note=body.note, key=key)
         return reads.booking(a, booking_id)
 
     @api.post("/bookings/{booking_id}/withdraw")
-    def withdraw(booking_id: int, a: Who, key: Key) -> dict[str, Any]:
+    def withdraw(booking_id: RowId, a: Who, key: Key) -> dict[str, Any]:
         reads.booking(a, booking_id)
         reg.withdraw_booking(a, booking_id, key=key)
         return reads.booking(a, booking_id)
 
     @api.post("/bookings/{booking_id}/verification")
-    def verification(booking_id: int, body: VerificationIn, a: Who, key: Key) -> dict[str, Any]:
+    def verification(booking_id: RowId, body: VerificationIn, a: Who, key: Key) -> dict[str, Any]:
         reads.booking(a, booking_id)
         reg.verify_booking(a, booking_id, verified=body.verified, note=body.note, key=key)
         return reads.booking(a, booking_id)
 
     @api.post("/bookings/{booking_id}/hold")
-    def hold(booking_id: int, body: ReasonIn, a: Who, key: Key) -> dict[str, Any]:
+    def hold(booking_id: RowId, body: ReasonIn, a: Who, key: Key) -> dict[str, Any]:
         regulator(a)
         return {"hold_ids": reg.hold_booking(a, booking_id, reason=body.reason, key=key)}
 
@@ -345,13 +347,13 @@ def create_app(reg: Registry) -> FastAPI:
         return {"id": reg.propose_transfer(a, body.to_holder, _lines(body.lines), key=key)}
 
     @api.post("/transfers/{transfer_id}/decision")
-    def decide_transfer(transfer_id: int, body: DecisionIn, a: Who, key: Key) -> dict[str, Any]:
+    def decide_transfer(transfer_id: RowId, body: DecisionIn, a: Who, key: Key) -> dict[str, Any]:
         visible_transfer(a, transfer_id)
         reg.decide_transfer(a, transfer_id, approve=body.approve, note=body.note, key=key)
         return visible_transfer(a, transfer_id)
 
     @api.post("/transfers/{transfer_id}/withdraw")
-    def withdraw_transfer(transfer_id: int, a: Who, key: Key) -> dict[str, Any]:
+    def withdraw_transfer(transfer_id: RowId, a: Who, key: Key) -> dict[str, Any]:
         visible_transfer(a, transfer_id)
         reg.withdraw_transfer(a, transfer_id, key=key)
         return visible_transfer(a, transfer_id)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keten.core.errors import KetenError
+from keten.core.messages import Msg, msg, render
 from keten.footprint.pact_store import PactStore
 from keten.registry.service import AuthError, NotFound, Registry
 from keten.store.models import AuditEvent
@@ -49,6 +51,33 @@ MACHINE_PREFIXES = ("/api/", "/static/", "/auth/", "/3/")  # JSON APIs (register
 
 def _is_page(path: str) -> bool:
     return not path.startswith(MACHINE_PREFIXES)
+
+
+def invalid_input(error: Mapping[str, Any]) -> Msg:
+    """A page's one-line message for a FastAPI/pydantic validation error (the first of a
+    request): the field (or the part of the web address) and the problem, translatable. The
+    JSON APIs answer with FastAPI's own errors instead."""
+    loc = [str(p) for p in error.get("loc", ())]
+    name = loc[-1] if loc else ""
+    where = (
+        msg("web address, part '%(field)s'", field=name)
+        if loc[:1] == ["path"]
+        else msg("field '%(field)s'", field=name)
+    )
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    problem: Msg
+    if kind == "string_too_long":
+        problem = msg("at most %(n)s characters", n=ctx.get("max_length", "?"))
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        problem = msg("not a whole number")
+    elif kind in ("less_than_equal", "greater_than_equal"):  # e.g. a row id beyond 2^63 − 1
+        problem = msg("out of range")
+    elif kind == "missing":
+        problem = msg("not filled in")
+    else:
+        problem = msg("invalid value")
+    return Msg("%(where)s: %(problem)s", (("where", where), ("problem", problem)))
 
 
 def is_demo(reg: Registry) -> bool:
@@ -165,7 +194,8 @@ def create_web_app(reg: Registry, *, login_limiter: LoginLimiter | None = None) 
         if not _is_page(request.url.path) or not hasattr(request.state, "viewer"):
             return JSONResponse({"detail": exc.errors()}, status_code=422)
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
-        return page_error(request, 422, f"{where}: {first.get('msg', 'invalid input')}")
+        with i18n.using(ui.viewer(request).lang):
+            message = render(invalid_input(first))
+        return page_error(request, 422, message)
 
     return app

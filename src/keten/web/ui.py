@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 import keten
+from keten.core.messages import msg
 from keten.registry.service import Actor, AuthError, Registry
 from keten.web import i18n
 from keten.web.security import SignedIn, cookie_secure, same
@@ -165,7 +166,7 @@ def roles(*allowed: str) -> Callable[[Request], Actor]:
     def check(request: Request) -> Actor:
         actor = person(request)
         if actor.role not in allowed:
-            raise AuthError(f"{actor.label} may not open this page")
+            raise AuthError(msg("%(actor)s may not open this page", actor=actor.label))
         return actor
 
     return check
@@ -175,7 +176,7 @@ def holder_person(request: Request) -> Actor:
     """A signed-in person acting for a holder (rekeningbevoegde or fiatteur)."""
     actor = person(request)
     if actor.holder_id is None:
-        raise AuthError(f"{actor.label} does not act for a holder")
+        raise AuthError(msg("%(actor)s does not act for a holder", actor=actor.label))
     return actor
 
 
@@ -356,7 +357,7 @@ def export(
         return download(table_csv(columns, rows), f"{name}.csv")
     if fmt == "xlsx":
         return download(table_xlsx(name, columns, rows), f"{name}.xlsx")
-    raise NotFound(f"unknown export format {fmt!r} (csv or xlsx)")
+    raise NotFound(msg("unknown export format %(fmt)s (csv or xlsx)", fmt=repr(fmt)))
 
 
 Person = Annotated[Actor, Depends(person)]

@@ -12,6 +12,7 @@ from keten.core.errors import KetenError
 from keten.registry.service import Actor, AuthError
 from keten.store.models import ApiToken, Holder
 from keten.web import i18n, ui
+from keten.web.api import RowId
 from keten.web.security import SESSION_COOKIE, cookie_secure
 
 router = ui.page_router()
@@ -167,7 +168,7 @@ def create_token(
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
     request: Request,
-    token_id: int,
+    token_id: RowId,
     actor: ui.Person,
     form_key: Annotated[str, Form(max_length=100)] = "",
 ) -> RedirectResponse:

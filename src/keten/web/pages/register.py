@@ -41,11 +41,13 @@ from keten.ev.model import (
 )
 from keten.ev.model import Delivery as DeliveryRecord
 from keten.ev.obligation import obligations, sectors_in
+from keten.io.csvfile import check_header
 from keten.ledger.service import LedgerError, Line
 from keten.registry import holder_views as hv
 from keten.registry.service import Actor, AuthError, BookingInput, NotFound, Registry
 from keten.registry.sessions import ImportRefused, import_sessions, session_units
 from keten.web import charts, i18n, ui
+from keten.web.api import RowId
 from keten.web.forms import Checked
 from keten.web.results import BoundedStore
 from keten.web.traces import trace_view
@@ -434,13 +436,11 @@ def read_delivery_csv(data: bytes) -> tuple[list[dict[str, str]], str | None]:
         return [], _("The file is not UTF-8 text.")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header is not None and [h.strip() for h in ",".join(header).split(";")] == list(
-        DELIVERY_COLUMNS
-    ):
-        return [], _(
-            "The columns are separated by semicolons (;); separate them by commas: %(columns)s.",
-            columns=",".join(DELIVERY_COLUMNS),
-        )
+    if header is not None:
+        try:  # the header check of every file reader (it names a file separated by semicolons)
+            check_header("", [h.strip() for h in header], DELIVERY_COLUMNS)
+        except InputError as exc:
+            return [], exc.reason
     if header is None or [h.strip() for h in header] != list(DELIVERY_COLUMNS):
         return [], _(
             "The first line must be exactly: %(columns)s.", columns=",".join(DELIVERY_COLUMNS)
@@ -854,7 +854,7 @@ def _booking_page(
 
 
 @router.get("/register/bookings/{booking_id:int}", response_class=HTMLResponse)
-def booking(request: Request, booking_id: int, actor: ui.HolderPerson) -> HTMLResponse:
+def booking(request: Request, booking_id: RowId, actor: ui.HolderPerson) -> HTMLResponse:
     return _booking_page(request, actor, booking_id)
 
 
@@ -1060,7 +1060,7 @@ def add_decision_routes(kind: Proposal) -> None:
     )
     def decide(
         request: Request,
-        item_id: int,
+        item_id: RowId,
         actor: ui.HolderPerson,
         decision: Annotated[str, Form(max_length=10)] = "",
         note: Annotated[str, Form(max_length=2000)] = "",
@@ -1086,7 +1086,7 @@ def add_decision_routes(kind: Proposal) -> None:
     )
     def withdraw(
         request: Request,
-        item_id: int,
+        item_id: RowId,
         actor: ui.HolderPerson,
         form_key: Annotated[str, Form(max_length=100)] = "",
     ) -> Response:

@@ -31,6 +31,7 @@ from keten.registry import closing
 from keten.registry import regulator_views as views
 from keten.registry.service import Actor, AuthError, NotFound, Reads
 from keten.web import charts, i18n, ui
+from keten.web.api import RowId
 
 router = ui.page_router()
 BASE = "/register/regulator"
@@ -94,7 +95,7 @@ def holders(request: Request, actor: Regulator) -> HTMLResponse:
 
 
 @router.get(BASE + "/holders/{holder_id}", response_class=HTMLResponse)
-def holder(request: Request, holder_id: int, actor: Regulator) -> HTMLResponse:
+def holder(request: Request, holder_id: RowId, actor: Regulator) -> HTMLResponse:
     name, balances = views.holder_balances(ui.registry(request), holder_id)
     bookings = [b for b in _reads(request).bookings(actor) if b["holder"] == name]
     return ui.render(
@@ -138,7 +139,7 @@ def _booking(request: Request, actor: Actor, booking_id: int, **extra: Any) -> d
 
 
 @router.get(BASE + "/bookings/{booking_id}", response_class=HTMLResponse)
-def booking(request: Request, booking_id: int, actor: Regulator) -> HTMLResponse:
+def booking(request: Request, booking_id: RowId, actor: Regulator) -> HTMLResponse:
     return ui.render(request, "regulator/booking.html", _booking(request, actor, booking_id))
 
 
@@ -154,7 +155,7 @@ def _reason(text: str, errors: dict[str, str], field: str = "reason") -> str:
 @router.post(BASE + "/bookings/{booking_id}/hold", response_class=HTMLResponse)
 def hold(
     request: Request,
-    booking_id: int,
+    booking_id: RowId,
     actor: Regulator,
     reason: Annotated[str, Form(max_length=10_000)] = "",
     form_key: Annotated[str, Form(max_length=100)] = "",

@@ -17,6 +17,7 @@ from keten.core.errors import KetenError
 from keten.registry import regulator_views as views
 from keten.registry.service import Actor, AuthError, NotFound, Reads
 from keten.web import i18n, ui
+from keten.web.api import RowId
 
 router = ui.page_router()
 BASE = "/register/verifier"
@@ -56,14 +57,14 @@ def _booking(request: Request, actor: Actor, booking_id: int, **extra: Any) -> d
 
 
 @router.get(BASE + "/bookings/{booking_id}", response_class=HTMLResponse)
-def booking(request: Request, booking_id: int, actor: Verifier) -> HTMLResponse:
+def booking(request: Request, booking_id: RowId, actor: Verifier) -> HTMLResponse:
     return ui.render(request, "verifier/booking.html", _booking(request, actor, booking_id))
 
 
 @router.post(BASE + "/bookings/{booking_id}", response_class=HTMLResponse)
 def decide(
     request: Request,
-    booking_id: int,
+    booking_id: RowId,
     actor: Verifier,
     decision: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=10_000)] = "",
