@@ -16,6 +16,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from test_web_register import HVO  # the same booking as the page tests
 from web_site import PW, Site
 
 from keten.core.errors import KetenError
@@ -31,16 +32,6 @@ DIESEL = {
     "fuel": "diesel",
     "quantity": "50000",
     "unit": "l",
-}
-HVO = {
-    "proof_ref": "PoS-HVO-1",
-    "year": "2026",
-    "sector": "land",
-    "category": "annex-ixa",
-    "fuel": "hvo",
-    "quantity": "100000",
-    "unit": "l",
-    "ghg_intensity": "14",
 }
 DELIVERY_HEADER = "year,month,sector,fuel,quantity,unit\n"
 SESSIONS = (
