@@ -47,6 +47,12 @@ def text(form: FormData, name: str, c: Checked | None = None, limit: int = 200) 
     return out
 
 
+def digits(text: str) -> bool:
+    """``text`` is a whole number written in the digits 0-9 only: ``str.isdigit`` also takes
+    "²" (which ``int`` refuses) and full-width digits."""
+    return text.isascii() and text.isdigit()
+
+
 def chosen(item: object) -> UploadFile | None:
     """``item`` when it is a file the visitor chose, else None."""
     return item if isinstance(item, UploadFile) and item.filename else None

@@ -46,7 +46,7 @@ from keten.ledger.service import LedgerError, Line
 from keten.registry import holder_views as hv
 from keten.registry.service import Actor, AuthError, BookingInput, NotFound, Registry
 from keten.registry.sessions import ImportRefused, import_sessions, session_units
-from keten.web import charts, i18n, ui
+from keten.web import charts, forms, i18n, ui
 from keten.web.api import RowId
 from keten.web.forms import Checked
 from keten.web.results import BoundedStore
@@ -144,12 +144,6 @@ def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _digits(text: str) -> bool:
-    """``text`` is a whole number written in the digits 0-9 only: ``str.isdigit`` also takes
-    "²" (which ``int`` refuses) and full-width digits."""
-    return text.isascii() and text.isdigit()
-
-
 def _number(raw: str, c: Checked, name: str, *, empty: str) -> Decimal | None:
     if not raw:
         c.errors[name] = empty
@@ -163,7 +157,7 @@ def _number(raw: str, c: Checked, name: str, *, empty: str) -> Decimal | None:
 
 def _year(reg: Registry, raw: str, c: Checked, name: str = "year") -> int:
     allowed = hv.open_years(reg)
-    if _digits(raw) and int(raw) in allowed:
+    if forms.digits(raw) and int(raw) in allowed:
         return int(raw)
     c.errors[name] = (
         _("Registration is open for: %(years)s.", years=", ".join(str(y) for y in allowed))
@@ -223,7 +217,7 @@ def check_delivery(reg: Registry, cells: dict[str, str]) -> tuple[DeliveryIn | N
     c = Checked({}, {k: cells.get(k, "").strip() for k in DELIVERY_COLUMNS})
     v = c.values
     year = _year(reg, v["year"], c)
-    month = int(v["month"]) if _digits(v["month"]) else 0
+    month = int(v["month"]) if forms.digits(v["month"]) else 0
     if not 1 <= month <= 12:
         c.errors["month"] = _("Choose a month from 1 to 12.")
     _sector(reg, v["sector"], year, c)
@@ -939,10 +933,10 @@ def propose_transfer(
         if ln["unit_type"] not in {t for t, _v in free}:
             errors[f"line{i}_unit_type"] = _("Choose a unit type your holder has.")
             continue
-        if not _digits(ln["vintage"]):
+        if not forms.digits(ln["vintage"]):
             errors[f"line{i}_vintage"] = _("Enter the vintage year, e.g. 2026.")
             continue
-        if not _digits(ln["amount"]) or not 0 < int(ln["amount"]) <= MAX_UNITS:
+        if not forms.digits(ln["amount"]) or not 0 < int(ln["amount"]) <= MAX_UNITS:
             errors[f"line{i}_amount"] = _("Enter a whole number of units, more than zero.")
             continue
         key = (ln["unit_type"], int(ln["vintage"]))
@@ -1117,7 +1111,7 @@ def year_end(request: Request, actor: ui.HolderPerson, year: str | None = None) 
     default = now if now in covered else (covered[-1] if covered else now)
     raw = (year or str(default)).strip()[:10]
     errors: dict[str, str] = {}
-    if not _digits(raw) or int(raw) not in covered:
+    if not forms.digits(raw) or int(raw) not in covered:
         errors["year"] = _(
             "Choose a year the parameter set covers: %(years)s.",
             years=", ".join(str(y) for y in covered),

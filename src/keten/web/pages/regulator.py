@@ -30,7 +30,7 @@ from keten.ledger.service import LedgerError, Line
 from keten.registry import closing
 from keten.registry import regulator_views as views
 from keten.registry.service import Actor, AuthError, NotFound, Reads
-from keten.web import charts, i18n, ui
+from keten.web import charts, forms, i18n, ui
 from keten.web.api import RowId
 
 router = ui.page_router()
@@ -196,7 +196,7 @@ def release(
     errors: dict[str, str] = {}
     ids: list[int] = []
     for h in hold_ids:
-        if not _digits(h) or len(h) > 12:
+        if not forms.digits(h) or len(h) > 12:
             errors["hold_ids"] = _("Choose holds from the list.")
             break
         ids.append(int(h))
@@ -236,15 +236,9 @@ def corrections(request: Request, actor: Regulator) -> HTMLResponse:
     return ui.render(request, "regulator/corrections.html", _corrections(request))
 
 
-def _digits(text: str) -> bool:
-    """``text`` is written in the digits 0-9 only (``str.isdigit`` also takes "²", which
-    ``int`` refuses, and full-width digits)."""
-    return text.isascii() and text.isdigit()
-
-
 def _int(text: str, lo: int, hi: int) -> int | None:
     text = text.strip()
-    if not _digits(text) or len(text) > 16:
+    if not forms.digits(text) or len(text) > 16:
         return None
     n = int(text)
     return n if lo <= n <= hi else None
