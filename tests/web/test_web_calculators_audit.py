@@ -61,3 +61,11 @@ def test_a_file_with_more_results_than_the_page_can_show_is_refused_with_a_point
     assert status == 200 and page.count('<table class="obligation"') == 1
     status, page = upload(b, "all.csv", deliveries(MAX_GROUPS), scenario="bijlage-1")
     assert status == 200 and page.count('<table class="obligation"') == MAX_GROUPS
+
+
+def test_a_year_of_superscript_digits_is_refused_not_a_500(site: Site) -> None:
+    """ "²⁰²⁶" passed ``str.isdigit`` and then broke ``int`` (a 500)."""
+    status, page = upload(
+        visitor(site), "d.csv", b"supplier,sector,fuel,quantity,unit\n", year="²⁰²⁶"
+    )
+    assert status == 422 and "Internal Server Error" not in page

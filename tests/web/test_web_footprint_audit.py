@@ -74,3 +74,11 @@ def test_leakage_negative_threshold_is_refused_next_to_the_threshold(site: Site,
     assert list(shown) == ["threshold"], shown
     words = {"en": "the threshold is a share ≥ 0", "nl": "de drempel is een aandeel ≥ 0"}
     assert shown["threshold"] == words[lang]
+
+
+@pytest.mark.parametrize("field", ["year", "price_year"])
+def test_scope3_a_year_of_superscript_digits_is_refused_not_a_500(site: Site, field: str) -> None:
+    """ "²⁰²⁴" passed ``str.isdigit`` and then broke ``int`` (a 500)."""
+    r = visitor(site).post("/footprint/scope3", {**EXAMPLE, field: "²⁰²⁴"})
+    assert r.status_code == 422
+    assert list(errors(r.text)) == [field]

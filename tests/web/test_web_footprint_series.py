@@ -379,3 +379,11 @@ def test_page_in_both_languages_and_accessible(client: TestClient, later: Path) 
     assert problems == []
     dutch = two_years(browser(client, "nl"), later)
     assert dutch.status_code == 200 and "270,5" in dutch.text
+
+
+def test_a_year_of_superscript_digits_is_refused_not_a_500(client: TestClient) -> None:
+    """ "²⁰²²" passed ``str.isdigit`` and then broke ``int`` (a 500)."""
+    b = browser(client, "en")
+    r = b.post("/footprint/national", base(mrio_source_0="example", year_0="²⁰²²"))
+    assert r.status_code == 422
+    assert "Enter a year, e.g. 2024." in r.text

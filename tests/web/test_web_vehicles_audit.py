@@ -199,3 +199,10 @@ def test_chart_values_are_written_in_the_pages_number_notation(site: Site) -> No
     b = visitor(site, "en")
     status, page = compute(b, use_example="1", scenario=["in-force"])
     assert "average (in-force) — ALPHA MOTORS: 77.100" in re.findall(r"<title>(.*?)</title>", page)
+
+
+def test_a_year_of_superscript_digits_is_refused_not_a_500(site: Site) -> None:
+    """ "²⁰²⁵" passed ``str.isdigit`` and then broke ``int`` (a 500)."""
+    status, page = compute(visitor(site), use_example="1", year="²⁰²⁵")
+    assert status == 422
+    assert "Enter a year of registration, e.g. 2025." in text(page)

@@ -121,7 +121,7 @@ def _year(form: FormData, c: Checked, name: str) -> int:
     raw = forms.text(form, name)
     c.values[name] = raw
     allowed = years()
-    if raw.isdigit() and int(raw) in allowed:
+    if forms.digits(raw) and int(raw) in allowed:
         return int(raw)
     c.errors[name] = _(
         "Enter a year from %(first)s to %(last)s (the years the tables cover).",

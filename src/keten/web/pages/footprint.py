@@ -410,7 +410,7 @@ async def load_series_mrio(
         return None
     year: int | None = None
     if year_raw:
-        if len(year_raw) == 4 and year_raw.isdigit():
+        if len(year_raw) == 4 and forms.digits(year_raw):
             year = int(year_raw)
         else:
             c.errors[yname] = _("Enter a year, e.g. 2024.")
@@ -589,7 +589,7 @@ def series_ctx(c: Checked | None = None, rows: int = SERIES_ROWS, **extra: Any) 
 
 def series_rows(form: FormData) -> int:
     raw = form.get("rows")
-    n = int(raw) if isinstance(raw, str) and raw.isdigit() else SERIES_ROWS
+    n = int(raw) if isinstance(raw, str) and forms.digits(raw) else SERIES_ROWS
     return max(1, min(n, MAX_SERIES))
 
 
@@ -792,7 +792,7 @@ def spend_factors(
 
 def is_year(raw: str) -> bool:
     """A calendar year as a visitor types it: four digits, not 0000."""
-    return len(raw) == 4 and raw.isdigit() and int(raw) > 0
+    return len(raw) == 4 and forms.digits(raw) and int(raw) > 0
 
 
 def example_pacts() -> list[dict[str, Any]]:

@@ -153,7 +153,7 @@ def _whole_year(form: FormData, c: Checked, name: str, default: str = "") -> int
     c.values[name] = raw
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100):
+    if not (forms.digits(raw) and 2000 <= int(raw) <= 2100):
         c.errors[name] = _("Enter a year from 2000 to 2100.")
         return None
     return int(raw)
@@ -888,7 +888,7 @@ async def farm_export(request: Request) -> Response:
     year = forms.text(form, "year")
     ref = forms.text(form, "reference_year")
     cost = forms.text(form, "avoided_cost")
-    if not year.isdigit() or (ref and not ref.isdigit()):
+    if not forms.digits(year) or (ref and not forms.digits(ref)):
         raise InputError(msg("bad year in the export form"), field="year")
     inp = FarmInput(
         set=forms.text(form, "set"),

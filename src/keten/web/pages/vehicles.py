@@ -265,7 +265,7 @@ def _scenarios(form: FormData, c: Checked) -> list[ParameterSet]:
 def _year(form: FormData, c: Checked) -> int:
     raw = forms.text(form, "year", limit=10)
     c.values["year"] = raw
-    if len(raw) == 4 and raw.isdigit():
+    if len(raw) == 4 and forms.digits(raw):
         return int(raw)
     c.errors["year"] = _("Enter a year of registration, e.g. 2025.")
     return 0
