@@ -1,12 +1,14 @@
-"""Calculators that need no account: the obligation and the booking calculator on the Energie
-Vervoer engine (``keten.ev``), per parameter set (``bijlage-1``, ``besluit-2025``) or both side
-by side, each result with its full explanation trace.
+"""Calculators that need no account: the obligation, booking and compliance calculators on the
+Energie Vervoer engine (``keten.ev``), per parameter set (``bijlage-1``, ``besluit-2025``) or both
+side by side, each result with its full explanation trace.
 
-The page computes exactly what ``keten ev obligation`` and ``keten ev units --explain`` compute:
-deliveries go through :func:`keten.ev.obligation.obligations`, a booking through
-:func:`keten.ev.units.units_for_booking`. Input is checked field by field first (the same checks
-as the file readers of :mod:`keten.io.ev_files`); what only a parameter set can refuse (a sector
-the set has no table for, a value the set marks unknown) is shown in that set's column.
+The page computes exactly what ``keten ev obligation``, ``keten ev units --explain``, ``keten ev
+compliance`` and ``keten ev plan`` compute: deliveries go through
+:func:`keten.ev.obligation.obligations`, a booking through :func:`keten.ev.units.units_for_booking`,
+units held and prices through :func:`keten.ev.compliance.compliance` and
+:func:`keten.ev.compliance.least_cost_plans`. Input is checked field by field first (the same
+checks as the file readers of :mod:`keten.io.ev_files`); what only a parameter set can refuse (a
+sector the set has no table for, a value the set marks unknown) is shown in that set's column.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from starlette.datastructures import FormData
 from keten.core.errors import InputError, KetenError
 from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet, load_set
-from keten.core.quantity import parse_number, tidy
+from keten.core.quantity import mul, parse_number, tidy
 from keten.core.trace import Trace
+from keten.ev.compliance import Compliance, PurchasePlan, compliance, least_cost_plans
 from keten.ev.energy import fuel_catalogue
 from keten.ev.model import (
     CATEGORIES,
@@ -38,11 +41,13 @@ from keten.ev.model import (
     SECTORS,
     Booking,
     Delivery,
+    Holding,
+    UnitType,
 )
 from keten.ev.obligation import Obligation, check_sector, obligations
 from keten.ev.units import units_for_booking
 from keten.io.csvfile import read_rows
-from keten.io.ev_files import DELIVERY_COLUMNS
+from keten.io.ev_files import DELIVERY_COLUMNS, read_holdings, read_prices
 from keten.web import forms, i18n, ui
 from keten.web.forms import Checked
 from keten.web.traces import TraceView, trace_view
@@ -61,6 +66,9 @@ SUPPLIER = "—"  # deliveries entered in the form belong to one (unnamed) suppl
 #: Supplier and sector results one page shows (a table and an explanation each, per parameter
 #: set: about 6 KB); larger files: ``keten ev obligation``, which has no such limit.
 MAX_GROUPS = 500
+#: Suppliers the compliance calculator shows (each with its sectors, plan and explanation);
+#: larger files: ``keten ev compliance`` and ``keten ev plan``.
+MAX_SUPPLIERS = 100
 
 
 @cache
@@ -401,6 +409,92 @@ def booking_per_scenario(booking: Booking, year: int, scenario: str) -> BookingV
     return BookingView(scenario, result.units, result.unit_name, trace_view(trace))
 
 
+# ----------------------------------------------------------------------------- compliance
+
+
+@dataclass
+class PurchaseView:
+    origin_sector: str
+    category: str
+    amount: int
+    price_eur: str  # shown as money (see ``money``)
+    cost_eur: str
+
+
+@dataclass
+class SupplierCompliance:
+    """One supplier's best allocation of the units held (EV-12 to EV-16), and with prices its
+    cheapest purchase (EV-18) with the allocation after it."""
+
+    held: Compliance
+    trace: TraceView
+    plan: PurchasePlan | None = None
+    purchases: list[PurchaseView] = field(default_factory=list)
+    cost_eur: str = ""
+
+
+@dataclass
+class ScenarioCompliance:
+    scenario: str
+    results: list[SupplierCompliance] = field(default_factory=list)
+    refused: str = ""
+
+
+def money(value: Decimal) -> str:
+    """Euros in the page's notation: padded to whole cents, never rounded (a price may have six
+    decimals, and so may a cost)."""
+    exponent = value.as_tuple().exponent
+    return ui.num(value, 2) if isinstance(exponent, int) and exponent >= -2 else ui.num(value)
+
+
+def compliance_per_scenario(
+    deliveries: list[Delivery],
+    holdings: list[Holding],
+    prices: dict[UnitType, Decimal] | None,
+    year: int,
+    scenario: str,
+) -> ScenarioCompliance:
+    """Compliance of every supplier under ``scenario`` (and the least-cost plan when ``prices``
+    are given). A set that cannot compute an obligation the deliveries need (no table for the
+    sector, a value it marks unknown) refuses the whole set, as ``keten ev compliance`` does."""
+    pset = params(scenario)
+    try:
+        obs = obligations(deliveries, year, pset)
+        results = compliance(obs, holdings, pset, year)
+        plans: list[PurchasePlan] | None = None
+        if prices is not None:
+            plans = least_cost_plans(obs, holdings, prices, pset, year)
+    except KetenError as exc:
+        return ScenarioCompliance(scenario, refused=str(exc).splitlines()[0])
+    by_supplier = {p.supplier: p for p in plans or []}
+    out = ScenarioCompliance(scenario)
+    for held in results:
+        plan = by_supplier.get(held.supplier)
+        if plan is None:
+            out.results.append(SupplierCompliance(held, trace_view(held.trace)))
+            continue
+        purchases = [
+            PurchaseView(
+                p.origin_sector,
+                p.category,
+                p.amount,
+                money(p.price_eur),
+                money(mul(Decimal(p.amount), p.price_eur)),
+            )
+            for p in plan.purchases
+        ]
+        view = SupplierCompliance(held, trace_view(plan.compliance.trace), plan, purchases)
+        view.cost_eur = money(plan.cost_eur)
+        out.results.append(view)
+    return out
+
+
+def _idle_holders(deliveries: list[Delivery], holdings: list[Holding]) -> list[str]:
+    """Holders in the units file without deliveries: their units count for nothing here."""
+    suppliers = {d.supplier for d in deliveries}
+    return sorted({h.holder for h in holdings} - suppliers)
+
+
 # ----------------------------------------------------------------------------- pages
 
 
@@ -421,8 +515,11 @@ def _context(**extra: Any) -> dict[str, Any]:
         "ob_values": {"year": str(years()[0]), "scenario": SETS[0]},
         "bk_errors": {},
         "bk_values": {"booking_year": str(years()[0]), "booking_scenario": SETS[0]},
+        "cp_errors": {},
+        "cp_values": {"cp_year": str(years()[0]), "cp_scenario": SETS[0]},
         "ob_results": None,
         "bk_results": None,
+        "cp_results": None,
         "source_name": "",
     }
     ctx.update(extra)
@@ -504,4 +601,72 @@ async def booking_calculator(request: Request) -> HTMLResponse:
         request,
         "calculators/index.html",
         _context(active="booking", bk_values=c.values, bk_results=results, bk_year=year),
+    )
+
+
+@router.post("/calculators/compliance", response_class=HTMLResponse)
+async def compliance_calculator(request: Request) -> HTMLResponse:
+    form = await request.form()
+    c = Checked()
+    scenarios = _scenarios(form, c, "cp_scenario")
+    year = _year(form, c, "cp_year")
+    deliveries: list[Delivery] = []
+    holdings: list[Holding] = []
+    prices: dict[UnitType, Decimal] | None = None
+    upload = await forms.upload(form, "cp_deliveries", c, MAX_UPLOAD, fallback="deliveries.csv")
+    if upload is None and "cp_deliveries" not in c.errors:
+        c.errors["cp_deliveries"] = _("Choose a deliveries file.")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        units_path = await forms.save(form, "cp_units", c, folder, limit=MAX_UPLOAD, required=False)
+        prices_path = await forms.save(
+            form, "cp_prices", c, folder, limit=MAX_UPLOAD, required=False
+        )
+        if upload is not None:
+            try:
+                deliveries = file_deliveries(*upload)
+            except InputError as exc:
+                c.errors["cp_deliveries"] = str(exc)
+        if units_path is not None:
+            try:
+                holdings = read_holdings(units_path)
+            except InputError as exc:
+                c.refuse(exc)
+        if prices_path is not None:
+            try:
+                prices = read_prices(prices_path)
+            except InputError as exc:
+                c.refuse(exc)
+    suppliers = {d.supplier for d in deliveries}
+    if len(suppliers) > MAX_SUPPLIERS and "cp_deliveries" not in c.errors:
+        c.errors["cp_deliveries"] = _(
+            "The file has %(n)s suppliers; this page shows at most %(max)s. Use keten ev "
+            "compliance for larger files.",
+            n=len(suppliers),
+            max=MAX_SUPPLIERS,
+        )
+    if c.errors:
+        return ui.render(
+            request,
+            "calculators/index.html",
+            _context(active="compliance", cp_errors=c.errors, cp_values=c.values),
+            status=422,
+        )
+    results = [compliance_per_scenario(deliveries, holdings, prices, year, s) for s in scenarios]
+    return ui.render(
+        request,
+        "calculators/index.html",
+        _context(
+            active="compliance",
+            cp_values=c.values,
+            cp_results=results,
+            cp_year=year,
+            cp_prices=prices is not None,
+            cp_idle=_idle_holders(deliveries, holdings),
+            cp_files={
+                "deliveries": upload[0] if upload else "",
+                "units": c.values.get("cp_units_name", ""),
+                "prices": c.values.get("cp_prices_name", ""),
+            },
+        ),
     )
