@@ -149,7 +149,7 @@ def test_purchase_file_shape(tmp_path: Path) -> None:
 
 def test_spend_needs_an_mrio(tmp_path: Path) -> None:
     trace = Trace(load_set("footprint", "beleidsagenda-2026"))
-    with pytest.raises(InputError, match="needs --mrio"):
+    with pytest.raises(InputError, match="needs an MRIO, and none was chosen"):
         scope3(read_purchases(write(tmp_path, ROWS[:1])), trace, 2026, None)
 
 

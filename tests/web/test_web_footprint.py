@@ -297,7 +297,8 @@ PURCHASES = (
         (
             "A,x,spend,NL,goods,5,EUR,2020,,,,,,,\n",
             "none",
-            "purchases.csv, row 1, field 'method': a spend-based or hybrid line needs --mrio",
+            "purchases.csv, row 1, field 'method': a spend-based or hybrid line needs an MRIO, "
+            "and none was chosen",
         ),
         (
             "A,x,spend,DE,goods,5,EUR,2020,,,,,,,\n",

@@ -47,8 +47,11 @@ NOT_ZIP_EN = "mine.zip: not a zip file (zip the keten Parquet MRIO folder with k
 NOT_ZIP_NL = "mine.zip: geen zipbestand (zip de keten Parquet-MRIO-map met keten-mrio.json)"
 STRESSOR_EN = "unknown stressor 'CO2' (known: GHG)"
 STRESSOR_NL = "onbekende stressor 'CO2' (bekend: GHG)"
-NEEDS_MRIO_EN = "a spend-based or hybrid line needs --mrio"
-NEEDS_MRIO_NL = "een regel op basis van uitgaven of een hybride regel heeft --mrio nodig"
+NEEDS_MRIO_EN = "a spend-based or hybrid line needs an MRIO, and none was chosen"
+NEEDS_MRIO_NL = (
+    "een regel op basis van uitgaven of een hybride regel heeft een MRIO nodig, en er is er geen "
+    "gekozen"
+)
 METHOD_EN = "unknown method 'guess' (expected spend, average, supplier, hybrid)"
 METHOD_NL = "onbekende methode 'guess' (verwacht spend, average, supplier, hybrid)"
 NEGATIVE_EN = "data[1].pcf.pcfExcludingBiogenicUptake: must not be negative, is -2"

@@ -184,9 +184,9 @@ REFUSALS: list[tuple[str, str, dict[str, str], Any, str, str, str, str]] = [
         },
         "areas",
         "areas.geojson, veld 'crs': geen coördinatenstelsel (CRS): voeg een 'crs'-lid toe "
-        "(bijv. EPSG:28992) of geef --areas-crs op (NH-47)",
-        "areas.geojson, field 'crs': missing CRS: add a 'crs' member (e.g. EPSG:28992) or pass "
-        "--areas-crs (NH-47)",
+        "(bijv. EPSG:28992) of geef het coördinatenstelsel van de gebieden op (NH-47)",
+        "areas.geojson, field 'crs': missing CRS: add a 'crs' member (e.g. EPSG:28992) or give "
+        "the coordinate system of the areas (NH-47)",
         '<svg class="map"',
     ),
     (

@@ -217,7 +217,9 @@ def _spend(
 ) -> Decimal:
     if factors is None:
         raise InputError(
-            msg("a spend-based or hybrid line needs --mrio"), row=p.row, field="method"
+            msg("a spend-based or hybrid line needs an MRIO, and none was chosen"),
+            row=p.row,
+            field="method",
         )
     amount: Decimal = _need(p, "amount")
     currency: str = _need(p, "currency").upper()
@@ -243,7 +245,7 @@ def _spend(
         raise InputError(
             msg(
                 "no deflator from %(currency)s %(year)s to the MRIO's %(mcur)s "
-                "%(price_year)s (give a --deflators row)",
+                "%(price_year)s: add a row for it to the deflators",
                 currency=currency,
                 year=year,
                 mcur=mcur,
@@ -271,7 +273,8 @@ def _pact_for(p: Purchase, pacts: Sequence[Mapping[str, Any]]) -> Mapping[str, A
     if not hits:
         raise InputError(
             msg(
-                "no active PACT footprint for product %(pid)s (give it with --pact)", pid=repr(pid)
+                "no active PACT footprint for product %(pid)s among the PACT footprints given",
+                pid=repr(pid),
             ),
             row=p.row,
             field="pact_product_id",

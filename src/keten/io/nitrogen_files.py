@@ -404,7 +404,10 @@ def _read_geojson(path: Path, crs: str | None) -> tuple[list[Any], CRS]:
     declared = data.get("crs")
     if declared is None and crs is None:
         raise InputError(
-            msg("missing CRS: add a 'crs' member (e.g. EPSG:28992) or pass --areas-crs (NH-47)"),
+            msg(
+                "missing CRS: add a 'crs' member (e.g. EPSG:28992) or give the coordinate system "
+                "of the areas (NH-47)"
+            ),
             file=name,
             field="crs",
         )
