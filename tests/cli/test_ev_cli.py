@@ -19,6 +19,7 @@ Hand-computed reference (bijlage-1, 2026, EV-01/EV-03/EV-06):
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -40,9 +41,11 @@ import pytest
 from typer.testing import CliRunner
 
 from keten.cli.main import app
+from keten.core.params import params_root
 
 # --------------------------------------------------------------------------- headers and files
 
+EXAMPLES_EV = Path(__file__).resolve().parents[2] / "examples" / "ev"
 DELIVERIES_HEADER = "supplier,sector,fuel,quantity,unit"
 BOOKINGS_HEADER = "holder,sector,category,fuel,quantity,unit,ghg_intensity"
 UNITS_HEADER = "holder,origin_sector,category,amount"
@@ -377,7 +380,7 @@ class TestObligationContract:
     def test_besluit_2025_changes_land_2030(self, tmp_path: Path) -> None:
         """Issue: --params besluit-2025 gives land 2030 27.1 % instead of 22.9 % (EV-10).
 
-        The draft's land sub-obligations are unknown: null in JSON, named on stderr.
+        The draft's land sub-obligations are unknown: null in JSON, named on stderr (EV-32).
         """
         deliveries = write(
             tmp_path, "d.csv", "supplier,sector,fuel,quantity,unit\nA,land,diesel,1000000,l\n"
@@ -392,8 +395,15 @@ class TestObligationContract:
         land = besluit[0]
         assert land["total"] == 917_064  # 36e6 × 94 × 27.1 % / 1000
         assert land["annex_ixa_min"] is None and land["rfnbo_min"] is None
-        assert "ev.land.annex_ixa_min" in run.stderr
+        assert "ev.land.annex_ixa_min" in run.stderr and "EV-32" in run.stderr
         assert default[0]["total"] == 774_936  # 22.9 %
+        # the rows that use an unknown value: compliance stops and names it (EV-32)
+        units = write(tmp_path, "u.csv", "holder,origin_sector,category,amount\nA,land,other,5\n")
+        run = invoke(
+            "ev", "compliance", "--year", 2030, "--deliveries", deliveries, "--units", units,
+            "--params", "besluit-2025",
+        )  # fmt: skip
+        assert_input_error(run, contains=["ev.land.annex_ixa_min is unknown in set 'besluit-2025'"])
 
     def test_besluit_2025_unknown_needed_value_is_an_error(self, small: dict[str, Path]) -> None:
         """Binnenvaart 2030 is unknown in besluit-2025: the obligation cannot be computed."""
@@ -772,9 +782,7 @@ def test_subprocess_unknown_format_is_usage_error(small: dict[str, Path]) -> Non
     run = run_process(
         "ev", "obligation", "--year", 2026, "--deliveries", small["deliveries"], "--format", "xml"
     )
-    assert run.exit_code == 2, run.describe()
-    assert run.stdout == ""
-    assert "xml" in run.stderr
+    assert_input_error(run, contains=["Invalid value for '--format'", "'xml'"])
 
 
 def test_subprocess_unknown_params(small: dict[str, Path]) -> None:
@@ -1110,10 +1118,38 @@ def test_unknown_params_lists_known_sets(files: Callable[..., list[str]]) -> Non
     assert_input_error(run, contains=["nope", "bijlage-1", "besluit-2025"])
 
 
-@pytest.mark.parametrize("command", ["obligation", "compliance", "plan"])
+@pytest.mark.parametrize("command", list(COMMAND_FILES))
 def test_year_outside_coverage(command: str, files: Callable[..., list[str]]) -> None:
+    """The year is wrong, not a row: the error names --year and the years the tables cover
+    (Bijlage 1: 2026–2030), before any file is read."""
     run = invoke(*files(command, year=2031))
-    assert_input_error(run, contains=["ev.land.total", "2031", "2026–2030"])
+    message = assert_input_error(run, contains=["--year 2031", "'bijlage-1'", "2026–2030"])
+    assert ".csv" not in message
+
+
+@pytest.mark.parametrize("command", list(COMMAND_FILES))
+def test_year_outside_coverage_with_header_only_files(command: str, tmp_path: Path) -> None:
+    """Files without rows printed ``[]`` with exit code 0 for a year no table covers."""
+    args = ["ev", command, "--year", "2031"]
+    for role in COMMAND_FILES[command]:
+        args += [f"--{role}", str(write(tmp_path, f"{role}.csv", csv_text(HEADERS[role])))]
+    assert_input_error(invoke(*args), contains=["--year 2031", "2026–2030"])
+
+
+def test_unknown_sector_in_a_bookings_file_is_called_unknown(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "b.csv",
+        csv_text(BOOKINGS_HEADER, VALID_ROW["bookings"], "H,Land,annex-ixa,hvo,1000,l,10"),
+    )
+    run = invoke("ev", "units", "--year", 2026, "--bookings", path)
+    assert_input_error(
+        run,
+        file=path,
+        row=2,
+        field="sector",
+        contains=["unknown sector 'Land' (known: land, binnenvaart, zeevaart, luchtvaart)"],
+    )
 
 
 @pytest.mark.parametrize("command", list(COMMAND_FILES))
@@ -1186,10 +1222,8 @@ def test_unknown_format_is_usage_error(command: str, files: Callable[..., list[s
         if command == "params"
         else files(command, extra=["--format", "xml"])
     )
-    run = invoke(*args)
-    assert run.exit_code == 2, run.describe()
-    assert run.stdout == ""
-    assert "xml" in run.stderr
+    message = assert_input_error(invoke(*args), contains=["'--format'", "'xml'", "'table'"])
+    assert message.endswith(f"(see keten ev {command} --help)")
 
 
 @pytest.mark.parametrize("command", list(COMMAND_FILES))
@@ -1202,16 +1236,25 @@ def test_explain_with_csv_refused(command: str, files: Callable[..., list[str]])
 def test_year_not_a_number_is_usage_error(command: str, files: Callable[..., list[str]]) -> None:
     args = files(command)
     args[args.index("--year") + 1] = "twenty"
-    run = invoke(*args)
-    assert run.exit_code == 2, run.describe()
-    assert run.stdout == ""
+    assert_input_error(invoke(*args), contains=["Invalid value for '--year'", "integer"])
 
 
 @pytest.mark.parametrize("command", list(COMMAND_FILES))
 def test_missing_required_option_is_usage_error(command: str) -> None:
     run = invoke("ev", command, "--year", 2026)
-    assert run.exit_code == 2, run.describe()
-    assert run.stdout == ""
+    role = COMMAND_FILES[command][0]
+    assert_input_error(run, contains=[f"Missing option '--{role}'", f"keten ev {command} --help"])
+
+
+@pytest.mark.parametrize("command", list(COMMAND_FILES))
+def test_unknown_option_is_one_line(command: str, files: Callable[..., list[str]]) -> None:
+    run = invoke(*files(command, extra=["--yaer", "2026"]))
+    assert_input_error(run, contains=["No such option: --yaer", "--year"])
+
+
+def test_unknown_command_is_one_line() -> None:
+    run = invoke("ev", "oblgation", "--year", 2026)
+    assert_input_error(run, contains=["No such command 'oblgation'", "'obligation'"])
 
 
 # --------------------------------------------------------------------------- parquet bookings
@@ -1481,3 +1524,21 @@ def test_large_bookings_file_rows_in_order(tmp_path: Path) -> None:
     )
     assert [int(r["units"]) for r in out] == expected
     assert [r["holder"] for r in out] == [r[0] for r in rows]
+
+
+def test_table_plan_names_what_to_buy_and_the_receipt_is_whole(small: dict[str, Path]) -> None:
+    """The plan table showed the purchases as "4 items"; the explanation's receipt cut each
+    sha256 to 16 characters, so it could not be checked against ``sha256sum``."""
+    run = invoke(
+        "ev", "plan", "--year", 2026, "--deliveries", EXAMPLES_EV / "deliveries.csv",
+        "--units", EXAMPLES_EV / "units.csv", "--prices", EXAMPLES_EV / "prices.csv", "--explain",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.describe()
+    out = " ".join(run.stdout.split())  # the console may fold long lines
+    assert (
+        "purchases Brandstof BV: 11520 binnenvaart/other at €0.25, 72616 land/annex-ixa at "
+        "€0.35, 927104 land/annex-ixb at €0.18, 23117 land/rfnbo at €0.90"
+    ) in out
+    assert "Explanation — Brandstof BV" in out and "Brandstof BV true" not in out
+    lhv = params_root() / "ev" / "common" / "lhv.yaml"
+    assert f"sha256:{hashlib.sha256(lhv.read_bytes()).hexdigest()}" in out.replace(" ", "")

@@ -178,10 +178,10 @@ def test_a_value_the_set_marks_unknown_is_dutch_then_english(client: TestClient)
             "row 1, field 'ghg_intensity': " + RFNBO_EN,
         ),
         (
-            "Brandstof BV,land,annex-ixa,hvo,1000,l,10",
-            "2031",
-            "row 1, field 'sector': sector 'land': no value of ev.land.total for 2031 in set "
-            "'bijlage-1' (sectors with one: none)",
+            "Brandstof BV,Land,annex-ixa,hvo,1000,l,10",
+            "2026",
+            "row 1, field 'sector': unknown sector 'Land' (known: land, binnenvaart, zeevaart, "
+            "luchtvaart)",
         ),
     ],
 )

@@ -17,12 +17,12 @@ from keten.cli.output import (
     parameter_rows,
     warn,
 )
-from keten.core.errors import InputError
+from keten.core.errors import InputError, RuleError
 from keten.core.params import ParameterSet, available_sets, load_set, params_root
 from keten.core.trace import Trace
 from keten.ev.compliance import compliance, least_cost_plans
 from keten.ev.model import OBLIGATION_ROWS, SECTORS, Booking
-from keten.ev.obligation import obligations
+from keten.ev.obligation import check_year, obligations
 from keten.ev.units import units_for_booking
 from keten.io.ev_files import (
     create_units,
@@ -47,8 +47,15 @@ ExplainOpt = Annotated[
 FileOpt = Annotated[Path, typer.Option(dir_okay=False, help="CSV file.")]
 
 
-def _params(name: str) -> ParameterSet:
-    return load_set("ev", name)
+def _params(name: str, year: int) -> ParameterSet:
+    """The parameter set, refusing a ``--year`` it has no obligation tables for (before any file
+    is read: the year is wrong, not a row)."""
+    pset = load_set("ev", name)
+    try:
+        check_year(pset, year)
+    except RuleError as exc:
+        raise fail(f"--year {year}: {str(exc).splitlines()[0]}") from None
+    return pset
 
 
 def _no_csv_explain(fmt: Format, explain_: bool) -> None:
@@ -69,11 +76,11 @@ def obligation_cmd(
 ) -> None:
     """Obligation per supplier and sector, in EREs."""
     _no_csv_explain(format, explain_)
-    pset = _params(params)
+    pset = _params(params, year)
     result = obligations(read_deliveries(deliveries, pset, year), year, pset)
     for o in result:
         for row, why in o.unknown.items():
-            warn(f"{o.supplier} {o.sector} {row} is unknown (null in the output): {why}")
+            warn(f"{o.supplier} {o.sector} {row} is unknown (null in the output, EV-32): {why}")
     emit(
         [o.to_dict() for o in result],
         format,
@@ -99,7 +106,7 @@ def units_cmd(
 ) -> None:
     """Units (EREs; LREs for luchtvaart) created by each booking row."""
     _no_csv_explain(format, explain_)
-    pset = _params(params)
+    pset = _params(params, year)
     frame = scan_bookings(bookings)
     rows = create_units(frame, pset, year, str(bookings)).to_dicts()
     traces = None
@@ -140,7 +147,7 @@ def compliance_cmd(
 ) -> None:
     """Best allocation of each supplier's units and the shortfall per sector."""
     _no_csv_explain(format, explain_)
-    pset = _params(params)
+    pset = _params(params, year)
     obs = obligations(read_deliveries(deliveries, pset, year), year, pset)
     result = compliance(obs, read_holdings(units), pset, year)
     sectors = [s for s in SECTORS if any(s in r.shortfall_by_sector for r in result)]
@@ -173,6 +180,7 @@ def compliance_cmd(
         if format is Format.json
         else ["supplier", "compliant", "shortfall_total", "shortfall_by_sector"],
         traces=[r.trace for r in result] if explain_ else None,
+        heading=lambda r: str(r["supplier"]),
     )
     if format is Format.table:
         _print_plans(result)
@@ -183,6 +191,15 @@ def _print_plans(result: list[Any]) -> None:
     for r in result:
         lines = ", ".join(f"{p.amount} {p.origin_sector}/{p.category} → {p.sector}" for p in r.plan)
         console.print(f"surrender plan {r.supplier}: {lines or 'nothing'}")
+
+
+def _print_purchases(plans: list[Any]) -> None:
+    console = console_for()
+    for p in plans:
+        lines = ", ".join(
+            f"{b.amount} {b.origin_sector}/{b.category} at €{b.price_eur}" for b in p.purchases
+        )
+        console.print(f"purchases {p.supplier}: {lines or 'nothing'}")
 
 
 @app.command("plan")
@@ -198,7 +215,7 @@ def plan_cmd(
 ) -> None:
     """Least-cost purchase that makes each supplier compliant."""
     _no_csv_explain(format, explain_)
-    pset = _params(params)
+    pset = _params(params, year)
     obs = obligations(read_deliveries(deliveries, pset, year), year, pset)
     plans = least_cost_plans(obs, read_holdings(units), read_prices(prices), pset, year)
     rows = [p.to_dict() for p in plans]
@@ -222,7 +239,10 @@ def plan_cmd(
         format,
         title=f"Least-cost plans {year} ({params})",
         traces=[p.compliance.trace for p in plans] if explain_ else None,
+        heading=lambda r: str(r["supplier"]),
     )
+    if format is Format.table:
+        _print_purchases(plans)
 
 
 @app.command("params")
@@ -233,7 +253,7 @@ def params_cmd(
     format: FormatOpt = Format.table,
 ) -> None:
     """List the parameters of a set with unit, status and source (and the value for --year)."""
-    pset = _params(params)
+    pset = load_set("ev", params)
     rows = parameter_rows(pset, year)
     emit(rows, format, title=f"Parameter set {params} (sets: {', '.join(available_sets('ev'))})")
 
@@ -255,7 +275,7 @@ def example_cmd(
     base = folder or example_dir()
     if not base.is_dir():
         raise InputError("example folder not found", file=str(base))
-    pset = _params(params)
+    pset = _params(params, year)
     console = console_for()
     console.rule(f"[bold]keten — Energie Vervoer worked example, {year}, set {params}")
     console.print(f"Files: {base}")

@@ -2,19 +2,67 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer ≥ 0.2x carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer uses the click package
+    from click.exceptions import (  # type: ignore[assignment]
+        ClickException,
+        NoArgsIsHelpError,
+        UsageError,
+    )
 
 import keten
 from keten.cli import ev, footprint, mki, nitrogen, registry, vehicles
+from keten.cli.output import EXIT_INPUT
+
+
+class OneLineErrors(TyperGroup):
+    """A bad or missing option, or an unknown command, as one line on stderr with exit code 2 —
+    the form of every other keten error (``error: …``), instead of click's usage box."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except NoArgsIsHelpError as exc:  # ``keten`` or ``keten ev`` alone
+            exc.show()
+            sys.exit(exc.exit_code)
+        except UsageError as exc:
+            where = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+            message = " ".join(exc.format_message().split())
+            typer.echo(f"error: {message}{where}", err=True)
+            sys.exit(EXIT_INPUT)
+        except ClickException as exc:
+            typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="keten",
     help="Dutch and EU emission-reduction rules as working, auditable software.",
     no_args_is_help=True,
     add_completion=False,
+    cls=OneLineErrors,
 )
 app.add_typer(ev.app, name="ev")
 app.add_typer(registry.app, name="registry")

@@ -58,8 +58,10 @@ def emit(
     columns: Sequence[str] | None = None,
     traces: Sequence[Trace] | None = None,
     csv_rows: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+    heading: Callable[[dict[str, Any]], str] | None = None,
 ) -> None:
-    """Write ``rows`` in ``fmt``; with ``traces`` add the explanation of each row."""
+    """Write ``rows`` in ``fmt``; with ``traces`` add the explanation of each row (titled by
+    ``heading``, by default the row's first two values)."""
     out = sys.stdout
     if fmt is Format.json:
         if traces is not None:
@@ -86,7 +88,7 @@ def emit(
     console.print(table)
     if traces is not None:
         for r, t in zip(rows, traces, strict=True):
-            explain(console, " ".join(str(r[c]) for c in cols[:2]), t)
+            explain(console, heading(r) if heading else " ".join(str(r[c]) for c in cols[:2]), t)
 
 
 def console_for(file: Any = None) -> Console:
@@ -119,7 +121,7 @@ def explain(console: Console, heading: str, trace: Trace) -> None:
     receipt = d["receipt"]
     console.print(
         f"receipt: keten {receipt['keten_version']}, set {receipt['parameter_set']}; "
-        + "; ".join(f"{f} sha256:{h[:16]}…" for f, h in receipt["parameter_files"].items())
+        + "; ".join(f"{f} sha256:{h}" for f, h in receipt["parameter_files"].items())
     )
     flagged = trace.flagged()
     if flagged:

@@ -98,6 +98,22 @@ def check_sector(params: ParameterSet, sector: str, year: int) -> None:
         )
 
 
+def check_year(params: ParameterSet, year: int) -> None:
+    """Refuse a year for which the set has no obligation table in any sector (a wrong year, not
+    a wrong row of a file)."""
+    if sectors_in(params, year):
+        return
+    tables = [params.parameter(f"ev.{s}.total") for s in SECTORS if f"ev.{s}.total" in params]
+    raise RuleError(
+        msg(
+            "parameter set '%(set)s' has no obligation tables for %(year)s (covered: %(covered)s)",
+            set=params.name,
+            year=year,
+            covered="; ".join(sorted({t.coverage() for t in tables})),
+        )
+    )
+
+
 def sectors_in(params: ParameterSet, year: int) -> list[str]:
     """The sectors the parameter set has a table for in ``year``."""
     return [

@@ -512,6 +512,11 @@ def row_message(row: dict[str, object], params: ParameterSet, year: int) -> tupl
     _, field, template = ROW_CHECKS[number - 1]
     if template is None:  # check 6: the set has no grid renewable share for the year
         return field, _grid_share_error(params, year) or ""
+    if number == 2:  # the sector's own refusal: unknown, no table in the set, or not this year
+        try:
+            check_sector(params, str(row.get("sector") or ""), year)
+        except RuleError as exc:
+            return field, exc.translatable
     values = {k: ("" if v is None else v) for k, v in row.items()}
     context: dict[str, object] = {
         **{k: repr(values.get(k, "")) for k in ("sector", "category", "fuel", "unit")},
