@@ -108,7 +108,7 @@ def explain(console: Console, heading: str, trace: Trace) -> None:
     for c in ("step", "formula", "result", "ref"):
         steps.add_column(c)
     for s in trace.steps:
-        steps.add_row(s.label, s.formula, s.result, s.ref)
+        steps.add_row(str(s.label), str(s.formula), str(s.result), s.ref)
     console.print(steps)
     d = trace.to_dict()
     params = Table(show_header=True, header_style="bold", title="parameters used")

@@ -12,14 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 import keten
+from keten.core.messages import Msg
 from keten.core.params import ParameterSet, ParamValue
 
 
 @dataclass(frozen=True)
 class Step:
-    label: str
-    formula: str
-    result: str
+    """One step of a computation. ``label``, ``formula`` and ``result`` may be translatable
+    (``msg(...)``):
+    they become text when shown — English in the CLI, the JSON and the receipts, the page's
+    language on the web pages (``keten.web.traces``)."""
+
+    label: str | Msg
+    formula: str | Msg
+    result: str | Msg
     ref: str = ""  # interpretation id or article, when the step applies one
 
 
@@ -57,8 +63,9 @@ class Trace:
         self.used[(pv.name, pv.period)] = pv
         return pv.value
 
-    def step(self, label: str, formula: str, result: object, ref: str = "") -> None:
-        self.steps.append(Step(label=label, formula=formula, result=str(result), ref=ref))
+    def step(self, label: str | Msg, formula: str | Msg, result: object, ref: str = "") -> None:
+        shown = result if isinstance(result, Msg) else str(result)
+        self.steps.append(Step(label=label, formula=formula, result=shown, ref=ref))
 
     def flagged(self) -> list[ParamValue]:
         """Values used whose status is not 'source' (third-party, unverified, assumption, ...)."""
@@ -76,7 +83,12 @@ class Trace:
     def to_dict(self) -> dict[str, Any]:
         return {
             "steps": [
-                {"label": s.label, "formula": s.formula, "result": s.result, "ref": s.ref}
+                {
+                    "label": str(s.label),
+                    "formula": str(s.formula),
+                    "result": str(s.result),
+                    "ref": s.ref,
+                }
                 for s in self.steps
             ],
             "parameters": [

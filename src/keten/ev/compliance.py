@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from keten.core.messages import msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import exact_sum, mul
 from keten.core.trace import Trace, merged
@@ -156,13 +157,17 @@ def _outcome(block: Block, sol: Mapping[int, int], params: ParameterSet, year: i
             if sec == s
         )
         trace.step(
-            f"{s} surrender",
-            f"parts filled: {detail or 'none'}; from other sectors {foreign} "
-            f"(vrije ruimte {ob.row('vrije_ruimte')})",
-            f"{got} of {total}",
+            msg("%(sector)s surrender", sector=s),
+            msg(
+                "parts filled: %(parts)s; from other sectors %(foreign)s (vrije ruimte %(vr)s)",
+                parts=detail or msg("none"),
+                foreign=foreign,
+                vr=ob.row("vrije_ruimte"),
+            ),
+            msg("%(got)s of %(total)s", got=got, total=total),
             "EV-12..EV-15",
         )
-        trace.step(f"{s} shortfall", f"{total} − {got}", total - got, "EV-16")
+        trace.step(msg("%(sector)s shortfall", sector=s), f"{total} − {got}", total - got, "EV-16")
     plan = [
         Surrender(sec, t.origin_sector, t.category, v)
         for (sec, t), v in sorted(
@@ -214,10 +219,10 @@ def least_cost_plans(
         outcome = _outcome(b, sol, params, year)
         for p in purchases:
             outcome.trace.step(
-                f"buy {p.origin_sector}/{p.category}",
+                msg("buy %(type)s", type=f"{p.origin_sector}/{p.category}"),
                 f"{p.amount} × €{p.price_eur}",
                 f"€{mul(Decimal(p.amount), p.price_eur)}",
             )
-        outcome.trace.step("cost", "sum of purchases", f"€{cost}")
+        outcome.trace.step(msg("cost"), msg("sum of purchases"), f"€{cost}")
         plans.append(PurchasePlan(b.supplier, cost, purchases, outcome))
     return plans

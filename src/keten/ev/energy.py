@@ -33,14 +33,14 @@ def energy_mj(
     fuel: str, quantity: Decimal, unit: str, year: int, trace: Trace, *, label: str = ""
 ) -> Decimal:
     """Energy in MJ of ``quantity`` ``unit`` of ``fuel`` (exact; no rounding)."""
-    where = f"{label}: " if label else ""
+    where = msg("%(label)s: energy", label=label) if label else msg("energy")
     if fuel == ENERGY_FUEL:
         if unit == "MJ":
             return quantity
         if unit == "GJ":
             factor = trace.value("ev.mj_per_gj", year)
             mj = mul(quantity, factor)
-            trace.step(f"{where}energy", f"{quantity} GJ × {factor} MJ/GJ", f"{tidy(mj)} MJ")
+            trace.step(where, f"{quantity} GJ × {factor} MJ/GJ", f"{tidy(mj)} MJ")
             return mj
         raise RuleError(msg("fuel 'energy' takes unit MJ or GJ, not %(unit)s", unit=repr(unit)))
     if fuel == ELECTRICITY_FUEL:
@@ -48,7 +48,7 @@ def energy_mj(
             raise RuleError(msg("fuel 'electricity' takes unit kWh, not %(unit)s", unit=repr(unit)))
         factor = trace.value("ev.mj_per_kwh", year)
         mj = mul(quantity, factor)
-        trace.step(f"{where}energy", f"{quantity} kWh × {factor} MJ/kWh", f"{tidy(mj)} MJ")
+        trace.step(where, f"{quantity} kWh × {factor} MJ/kWh", f"{tidy(mj)} MJ")
         return mj
     catalogue = fuel_catalogue(trace.params)
     if fuel not in catalogue:
@@ -71,7 +71,5 @@ def energy_mj(
     name = f"ev.lhv.{fuel}.{_FACTOR_SUFFIX[unit]}"
     factor = trace.value(name, year)
     mj = mul(quantity, factor)
-    trace.step(
-        f"{where}energy", f"{quantity} {unit} × {factor} MJ/{unit} ({name})", f"{tidy(mj)} MJ"
-    )
+    trace.step(where, f"{quantity} {unit} × {factor} MJ/{unit} ({name})", f"{tidy(mj)} MJ")
     return mj

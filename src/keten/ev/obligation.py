@@ -139,7 +139,7 @@ def obligation_for_base(
         if name not in params:
             rows[row] = 0
             trace.step(
-                f"{sector} {row}", "row not in the sector's table: not applicable", 0, "EV-04"
+                f"{sector} {row}", msg("row not in the sector's table: not applicable"), 0, "EV-04"
             )
             continue
         try:
@@ -148,14 +148,19 @@ def obligation_for_base(
             rows[row] = None
             unknown[row] = str(exc)
             reasons[row] = exc.translatable
-            trace.step(f"{sector} {row}", "value unknown in this parameter set", "unknown", "EV-10")
+            trace.step(
+                f"{sector} {row}", msg("value unknown in this parameter set"), "unknown", "EV-10"
+            )
             continue
         exact = div(mul(base_mj, comparator, percent(pct)), grams)
         rows[row] = round_half_up(exact)
         trace.step(
             f"{sector} {row}",
-            f"{tidy(base_mj)} MJ × {comparator} g/MJ × {pct}% / {grams} g/ERE = {tidy(exact)}"
-            " → round half up",
+            msg(
+                "%(formula)s → round half up",
+                formula=f"{tidy(base_mj)} MJ × {comparator} g/MJ × {pct}% / {grams} g/ERE = "
+                f"{tidy(exact)}",
+            ),
             rows[row],
             "EV-01, EV-03",
         )
@@ -185,7 +190,9 @@ def obligations(
     ):
         trace = traces[(supplier, sector)]
         trace.step(
-            f"{sector} base energy", "sum of the energy of all deliveries", f"{tidy(base)} MJ"
+            msg("%(sector)s base energy", sector=sector),
+            msg("sum of the energy of all deliveries"),
+            f"{tidy(base)} MJ",
         )
         result.append(obligation_for_base(supplier, sector, year, base, trace))
     return result

@@ -159,7 +159,12 @@ def units_for_booking(booking: Booking, year: int, trace: Trace) -> BookingUnits
         formula = f"{mj} MJ × ({comparator} − {ci}) g/MJ / {grams} g/ERE = {exact}"
     units = round_down(exact)
     name = unit_name(b.sector)
-    trace.step(f"{name}s created", f"{formula} → round down", units, "EV-06")
+    trace.step(
+        msg("%(name)ss created", name=name),
+        msg("%(formula)s → round down", formula=formula),
+        units,
+        "EV-06",
+    )
     return BookingUnits(b.holder, b.sector, b.category, year, units, name, trace)
 
 

@@ -233,9 +233,12 @@ def session_units(t: SessionTotals, year: int, trace: Trace) -> int:
     exact = div(mul(renewable_kwh, mj, comparator), grams)
     units = round_down(exact)
     trace.step(
-        "units of the file",
-        f"({t.grid_kwh} kWh × {grid_share}% + {t.own_kwh} kWh × {own_share}%) × {mj} MJ/kWh × "
-        f"{comparator} g/MJ / {grams} g/ERE = {exact} → round down",
+        msg("units of the file"),
+        msg(
+            "%(formula)s → round down",
+            formula=f"({t.grid_kwh} kWh × {grid_share}% + {t.own_kwh} kWh × {own_share}%) × "
+            f"{mj} MJ/kWh × {comparator} g/MJ / {grams} g/ERE = {exact}",
+        ),
         units,
         "EV-25",
     )

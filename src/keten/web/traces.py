@@ -12,7 +12,9 @@ from keten.core.trace import Trace
 
 @dataclass
 class TraceView:
-    steps: list[dict[str, str]]
+    #: label, formula, result, ref; label and formula may be a ``Msg``, rendered in the page's
+    #: language when the template shows it (the page renders inside ``i18n.using``)
+    steps: list[dict[str, Any]]
     parameters: list[dict[str, Any]]
     receipt: dict[str, Any]
     unknown: list[dict[str, str]] = field(default_factory=list)  # name, why
@@ -27,7 +29,10 @@ def trace_view(trace: Trace, unknown: dict[str, str] | None = None) -> TraceView
     d = trace.to_dict()
     parameters = [{**p, "flagged": p["status"] != "source"} for p in d["parameters"]]
     return TraceView(
-        steps=d["steps"],
+        steps=[
+            {"label": s.label, "formula": s.formula, "result": s.result, "ref": s.ref}
+            for s in trace.steps
+        ],
         parameters=parameters,
         receipt=d["receipt"],
         unknown=[{"name": k, "why": v} for k, v in sorted((unknown or {}).items())],
