@@ -94,7 +94,7 @@ def test_examples_show_the_kpis_of_the_cli_worked_example(browser: Browser) -> N
     assert "custom housing(s) without an animal category: GHG not computed (NH-51)" in r.text
     assert "nh3_kg / hectares = 1432 / 40" in r.text
     assert "Σ animals × factor = 100 × 3000 + 40 × 1000" in r.text
-    assert "ghg_factors.csv row 2" in r.text  # the user's file named, not a temporary path
+    assert "ghg_factors.csv rij 2" in r.text  # the user's file named, not a temporary path (nl)
     assert "door de gebruiker aangeleverde factoren van ghg_factors.csv" in r.text  # NH-50, nl
 
 

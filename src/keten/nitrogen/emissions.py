@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from keten.core.errors import RuleError
-from keten.core.messages import msg
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import LEGAL_CONTEXT, exact_sum, mul, tidy
 from keten.core.trace import Trace, merged
@@ -106,7 +106,6 @@ def housing_plan(
     its animals), so :func:`farm_emissions` computes it once per distinct housing description
     (NH-48). Raises ``RuleError`` naming the farm for every rule violation.
     """
-    who = f"{h.farm_id} {h.label}"
     traditional: Decimal | None
     if h.housing_code is not None:
         if h.ef_nh3 is not None or h.traditional_ef_nh3 is not None:
@@ -131,12 +130,12 @@ def housing_plan(
         trad_sys = catalogue.traditional_for(resolved.system)
         if trace is not None:
             trace.step(
-                f"{who}: emission factor",
+                msg("%(farm)s %(housing)s: emission factor", farm=h.farm_id, housing=h.label),
                 f"EF({resolved.system.code}) = {factor}",
                 factor,
                 "Rav bijlage 1" + (" (H alias, NH-02)" if resolved.alias else ""),
             )
-        trad_code = trad_sys.code
+        trad_code: str | None = trad_sys.code
         traditional_param = trad_sys.parameter
         traditional = None
     else:
@@ -152,10 +151,15 @@ def housing_plan(
             )
         factor = h.ef_nh3
         traditional = h.traditional_ef_nh3
-        trad_code = "custom traditional"
+        trad_code = None  # the custom traditional factor
         traditional_param = ""
         if trace is not None:
-            trace.step(f"{who}: emission factor", f"custom EF = {factor}", factor, "NH-05")
+            trace.step(
+                msg("%(farm)s %(housing)s: emission factor", farm=h.farm_id, housing=h.label),
+                msg("custom EF = %(factor)s", factor=factor),
+                factor,
+                "NH-05",
+            )
 
     scrubber = False
     reductions: list[tuple[str, Decimal]] = []
@@ -197,10 +201,34 @@ def housing_plan(
         floor = mul(floor_fraction, traditional)
         used = max(factor, floor)
         if trace is not None:
-            binds = "floor binds" if floor > factor else "floor does not bind"
+            label = (
+                msg(
+                    "%(farm)s %(housing)s: air-scrubber floor (floor binds)",
+                    farm=h.farm_id,
+                    housing=h.label,
+                )
+                if floor > factor
+                else msg(
+                    "%(farm)s %(housing)s: air-scrubber floor (floor does not bind)",
+                    farm=h.farm_id,
+                    housing=h.label,
+                )
+            )
+            formula: str | Msg = (
+                f"max({factor}, {floor_fraction} × EF({trad_code}) {traditional} = {tidy(floor)})"
+                if trad_code is not None
+                else msg(
+                    "max(%(factor)s, %(fraction)s × EF(custom traditional) %(traditional)s = "
+                    "%(floor)s)",
+                    factor=factor,
+                    fraction=floor_fraction,
+                    traditional=traditional,
+                    floor=tidy(floor),
+                )
+            )
             trace.step(
-                f"{who}: air-scrubber floor ({binds})",
-                f"max({factor}, {floor_fraction} × EF({trad_code}) {traditional} = {tidy(floor)})",
+                label,
+                formula,
                 tidy(used),
                 "Rav eindnoot 3; NH-01",
             )
@@ -215,16 +243,24 @@ def apply_plan(
     trace: Trace | None = None,
 ) -> Decimal:
     """animals × factor × Π (1 − r), multiplied in this order (exact, 60-digit context)."""
-    who = f"{h.farm_id} {h.label}" if trace is not None else ""
     nh3 = mul(Decimal(h.animals), factor)
     if trace is not None:
-        trace.step(f"{who}: animals × factor", f"{h.animals} × {tidy(factor)}", tidy(nh3))
+        trace.step(
+            msg("%(farm)s %(housing)s: animals × factor", farm=h.farm_id, housing=h.label),
+            f"{h.animals} × {tidy(factor)}",
+            tidy(nh3),
+        )
     for label, r in reductions:
         before = nh3
         nh3 = mul(nh3, ONE - r)
         if trace is not None:
             trace.step(
-                f"{who}: additional system {label}",
+                msg(
+                    "%(farm)s %(housing)s: additional system %(system)s",
+                    farm=h.farm_id,
+                    housing=h.label,
+                    system=label,
+                ),
                 f"{tidy(before)} × (1 − {r})",
                 tidy(nh3),
                 "Rav art. 2; NH-01",
@@ -328,7 +364,7 @@ def farm_emissions(
         if explain:
             trace = merged(params, [r.trace for r in rows if r.trace is not None])
             trace.step(
-                f"{farm_id}: farm total",
+                msg("%(farm)s: farm total", farm=farm_id),
                 " + ".join(str(tidy(r.nh3_kg)) for r in rows),
                 tidy(total),
             )

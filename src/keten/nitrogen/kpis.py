@@ -130,7 +130,7 @@ def farm_kpis(
                 k.nh3_kg_per_ha = per_hectare(f.nh3_kg, ha)
                 if f.trace is not None:
                     f.trace.step(
-                        f"{f.farm_id}: NH3 per hectare",
+                        msg("%(farm)s: NH3 per hectare", farm=f.farm_id),
                         f"nh3_kg / hectares = {tidy(f.nh3_kg)} / {tidy(ha)}",
                         tidy(k.nh3_kg_per_ha),
                         "NH-49",
@@ -139,7 +139,7 @@ def farm_kpis(
                     k.ghg_kg_co2e_per_ha = per_hectare(k.ghg_kg_co2e, ha)
                     if f.trace is not None:
                         f.trace.step(
-                            f"{f.farm_id}: GHG per hectare",
+                            msg("%(farm)s: GHG per hectare", farm=f.farm_id),
                             f"ghg_kg_co2e / hectares = {tidy(k.ghg_kg_co2e)} / {tidy(ha)}",
                             tidy(k.ghg_kg_co2e_per_ha),
                             "NH-49; " + GHG_REF,
@@ -179,9 +179,21 @@ def _ghg(
         terms.append(f"{h.animals} × {tidy(factor.kg_co2e_per_animal)}")
         if f.trace is not None:
             f.trace.step(
-                f"{h.farm_id} {h.label}: GHG (category {category})",
-                f"animals × factor = {h.animals} × {tidy(factor.kg_co2e_per_animal)} "
-                f"kg CO2e/animal (source: {factor.source}; {ghg.file} row {factor.row})",
+                msg(
+                    "%(farm)s %(housing)s: GHG (category %(category)s)",
+                    farm=h.farm_id,
+                    housing=h.label,
+                    category=category,
+                ),
+                msg(
+                    "animals × factor = %(animals)s × %(factor)s kg CO2e/animal (source: "
+                    "%(source)s; %(file)s row %(row)s)",
+                    animals=h.animals,
+                    factor=tidy(factor.kg_co2e_per_animal),
+                    source=factor.source,
+                    file=ghg.file,
+                    row=factor.row,
+                ),
                 tidy(kg),
                 GHG_REF,
             )
@@ -194,7 +206,7 @@ def _ghg(
     k.ghg_kg_co2e = total
     if f.trace is not None:
         f.trace.step(
-            f"{f.farm_id}: GHG total",
+            msg("%(farm)s: GHG total", farm=f.farm_id),
             "Σ animals × factor = " + (" + ".join(terms) if terms else "0"),
             tidy(total),
             GHG_REF,

@@ -162,7 +162,9 @@ def farm_norms(
                 (housing_emission(h, catalogue, ref_year, trace).nh3_kg for h in rows), Decimal(0)
             )
             trace.step(
-                f"{farm_id}: reference emission {ref_year}", "Σ housing emissions", reference
+                msg("%(farm)s: reference emission %(year)s", farm=farm_id, year=ref_year),
+                msg("Σ housing emissions"),
+                reference,
             )
         else:
             cache = plans.get(ref_year)
@@ -175,7 +177,7 @@ def farm_norms(
         proportional = mul(reference, remaining)
         if trace is not None:
             trace.step(
-                f"{farm_id}: proportional norm",
+                msg("%(farm)s: proportional norm", farm=farm_id),
                 f"{tidy(reference)} × (1 − {target} %)",
                 tidy(proportional),
                 "NH-11",
@@ -199,7 +201,12 @@ def farm_norms(
             if trace is not None:
                 parts.append(f"{h.animals} × {factor} ({code})")
         if trace is not None:
-            trace.step(f"{farm_id}: benchmark norm", " + ".join(parts), tidy(benchmark), "NH-12")
+            trace.step(
+                msg("%(farm)s: benchmark norm", farm=farm_id),
+                " + ".join(parts),
+                tidy(benchmark),
+                "NH-12",
+            )
         if method == "proportional":
             norm = proportional
         elif method == "benchmark":
@@ -208,7 +215,10 @@ def farm_norms(
             norm = min(proportional, benchmark)
             if trace is not None:
                 trace.step(
-                    f"{farm_id}: stricter", "min(proportional, benchmark)", tidy(norm), "NH-13"
+                    msg("%(farm)s: stricter", farm=farm_id),
+                    msg("min(proportional, benchmark)"),
+                    tidy(norm),
+                    "NH-13",
                 )
         fn = FarmNorm(
             farm_id, ref_year, reference, proportional, benchmark, method, norm, trace=trace
@@ -256,9 +266,9 @@ def _monitor(
         behind = gap > 0
         fn.monitoring.append(MonitorPoint(year, path, obs, "behind" if behind else "on track", gap))
         trace.step(
-            f"{fn.farm_id}: monitoring {year}",
-            f"observed {tidy(obs)} vs path {tidy(path)}",
-            "behind" if behind else "on track",
+            msg("%(farm)s: monitoring %(year)s", farm=fn.farm_id, year=year),
+            msg("observed %(observed)s vs path %(path)s", observed=tidy(obs), path=tidy(path)),
+            msg("behind") if behind else msg("on track"),
             "NH-14",
         )
         if not behind:
@@ -303,7 +313,7 @@ def _monitor(
         if cost is not None:
             fine = mul(gap, cost, factor)
             trace.step(
-                f"{fn.farm_id}: fine {year}",
+                msg("%(farm)s: fine %(year)s", farm=fn.farm_id, year=year),
                 f"{tidy(gap)} kg × €{cost} × {factor}",
                 tidy(fine),
                 "NH-15",

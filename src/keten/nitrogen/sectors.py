@@ -78,7 +78,12 @@ def sector_target(params: ParameterSet, sector: str, substance: str, trace: Trac
     if baseline is not None:
         target_kt = mul(baseline, 1 - percent(target))
         trace.step(
-            f"{sector} {substance} target {target_year}",
+            msg(
+                "%(sector)s %(substance)s target %(year)s",
+                sector=sector,
+                substance=substance,
+                year=target_year,
+            ),
             f"{baseline} × (1 − {target} %)",
             tidy(target_kt),
             "seed 002 §2",
@@ -202,8 +207,14 @@ def monitor(
         status = "on track" if gap <= 0 else "behind"
         trace.step(
             f"{o.sector} {o.substance} {o.year}",
-            f"observed {o.kt} vs path {tidy(path)} (linear {BASE_YEAR}→{target_year})",
-            status,
+            msg(
+                "observed %(observed)s vs path %(path)s (linear %(start)s→%(end)s)",
+                observed=o.kt,
+                path=tidy(path),
+                start=BASE_YEAR,
+                end=target_year,
+            ),
+            msg("on track") if gap <= 0 else msg("behind"),
             "NH-31",
         )
         out.append(

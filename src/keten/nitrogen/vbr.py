@@ -150,17 +150,21 @@ def rank_applications(
         budget = trace.record(params.at("nitrogen.vbr.budget", day))
         if extra_budget:
             budget += trace.record(params.at("nitrogen.vbr.extra_budget", day))
-        trace.step("budget", "Vbr budget (Tabel 1)", budget)
+        trace.step(msg("budget"), msg("Vbr budget (Tabel 1)"), budget)
     else:
         if budget_eur < 0:
             raise RuleError(msg("budget must not be negative"))
         budget = budget_eur
-        trace.step("budget", "given with --budget", budget)
+        trace.step(msg("budget"), msg("given with --budget"), budget)
     xs = np.array([a.x for a in applications], dtype=np.float64)
     ys = np.array([a.y for a in applications], dtype=np.float64)
     dist = areas.distances(xs, ys) if applications else np.zeros(0)
     in_zone = areas.within(xs, ys, float(limit)) if applications else np.zeros(0, dtype=bool)
-    trace.step("round 1", f"distance to nearest area ≤ {limit} m (inclusive)", int(in_zone.sum()))
+    trace.step(
+        msg("round 1"),
+        msg("distance to nearest area ≤ %(limit)s m (inclusive)", limit=limit),
+        int(in_zone.sum()),
+    )
     order1 = sorted(
         (i for i in range(len(applications)) if in_zone[i]),
         key=lambda i: (applications[i].submitted_at, applications[i].application_id),
@@ -173,7 +177,7 @@ def rank_applications(
             applications[i].application_id,
         ),
     )
-    trace.step("round 2", "others by € subsidy / kg NH3 ascending", len(order2), "NH-43")
+    trace.step(msg("round 2"), msg("others by € subsidy / kg NH3 ascending"), len(order2), "NH-43")
     ranked: list[Ranked] = []
     cumulative = Decimal(0)
     stopped = False
@@ -186,7 +190,7 @@ def rank_applications(
             elif mode == "stop" and not stopped:
                 stopped = True
                 trace.step(
-                    "cut-off",
+                    msg("cut-off"),
                     f"{a.application_id}: {cumulative} + {a.subsidy_eur} > {budget}; stop",
                     cumulative,
                     "NH-42",
@@ -204,5 +208,5 @@ def rank_applications(
                     submitted_at=a.submitted_at,
                 )
             )
-    trace.step("granted", "Σ subsidy of granted applications", cumulative)
+    trace.step(msg("granted"), msg("Σ subsidy of granted applications"), cumulative)
     return Allocation(ranked, budget, cumulative, mode, trace)
