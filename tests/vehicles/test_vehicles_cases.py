@@ -107,7 +107,7 @@ def test_eco_innovation_cap_art_11() -> None:
     assert a.average_emissions == D("104.000")
     assert a.excess == D("10.400")
     assert a.premium_eur == D("988000")
-    steps = {s.label: s for s in a.trace.steps}
+    steps = {str(s.label): s for s in a.trace.steps}  # the English text (a msg)
     assert steps["eco-innovation savings"].result == "6"
 
 

@@ -128,11 +128,18 @@ def eu2040(series: list[NetPoint], params: ParameterSet) -> Eu2040Result:
     cap = mul(base, percent(cap_pct))
     domestic_limit = target + cap
     domestic_pct = r2040 - cap_pct
-    trace.step("2040 net target", f"{tidy(base)} × (100 − {r2040}) %", tidy(target), "Art. 4(3)")
-    trace.step("credit cap 2040", f"{tidy(base)} × {cap_pct} %", tidy(cap), "Art. 4(5); VH-10")
     trace.step(
-        "domestic limit 2040",
-        f"{tidy(target)} + {tidy(cap)} (domestic reduction {domestic_pct} %)",
+        msg("2040 net target"), f"{tidy(base)} × (100 − {r2040}) %", tidy(target), "Art. 4(3)"
+    )
+    trace.step(msg("credit cap 2040"), f"{tidy(base)} × {cap_pct} %", tidy(cap), "Art. 4(5); VH-10")
+    trace.step(
+        msg("domestic limit 2040"),
+        msg(
+            "%(target)s + %(cap)s (domestic reduction %(pct)s %%)",
+            target=tidy(target),
+            cap=tidy(cap),
+            pct=domestic_pct,
+        ),
         tidy(domestic_limit),
         "Art. 4(5)",
     )
@@ -148,7 +155,7 @@ def eu2040(series: list[NetPoint], params: ParameterSet) -> Eu2040Result:
             year_cap = mul(base, percent(trace.value("climate.credit_cap_pct", p.year)))
             counted = min(p.credits, year_cap)
             trace.step(
-                f"{p.year} credits counted",
+                msg("%(year)s credits counted", year=p.year),
                 f"min({tidy(p.credits)}, {tidy(year_cap)})",
                 tidy(counted),
                 "VH-10",
@@ -160,7 +167,7 @@ def eu2040(series: list[NetPoint], params: ParameterSet) -> Eu2040Result:
         on_track = None if limit is None else accounted <= limit
         if limit is not None:
             trace.step(
-                f"{p.year} path",
+                msg("%(year)s path", year=p.year),
                 f"{tidy(accounted)} ≤ {tidy(base)} × (100 − {tidy(r or ZERO)}) % = {limit}",
                 on_track,
                 "VH-11",
@@ -180,7 +187,7 @@ def eu2040(series: list[NetPoint], params: ParameterSet) -> Eu2040Result:
     latest = max(by_year)
     remaining = max(by_year[latest].net_emissions - domestic_limit, ZERO)
     trace.step(
-        "remaining domestic reduction",
+        msg("remaining domestic reduction"),
         f"max({tidy(by_year[latest].net_emissions)} ({latest}) − {tidy(domestic_limit)}, 0)",
         tidy(remaining),
         "VH-11",
@@ -278,7 +285,12 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
     for s in years:
         if s.aea is not None:
             aeas[s.year] = s.aea
-            trace.step(f"{s.year} AEA", "user input (series column aea)", tidy(s.aea), "VH-14")
+            trace.step(
+                msg("%(year)s AEA", year=s.year),
+                msg("user input (series column aea)"),
+                tidy(s.aea),
+                "VH-14",
+            )
         else:
             aeas[s.year] = trace.value("esr.nl.aea", s.year)
     factor = trace.value("esr.excess_factor", ESR_FIRST)
@@ -342,7 +354,7 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
         available = aea - repay + banked + net_transfer + s.ets_flex + s.lulucf_flex
         balance = available - due
         trace.step(
-            f"{y} balance",
+            msg("%(year)s balance", year=y),
             f"{tidy(aea)} − {tidy(repay)} + {tidy(banked)} + {tidy(net_transfer)} + "
             f"{tidy(s.ets_flex)} + {tidy(s.lulucf_flex)} − ({tidy(s.emissions)} + {tidy(penalty)})",
             tidy(balance),
@@ -355,8 +367,12 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
             borrowed = min(-balance, cap)
             balance += borrowed
             trace.step(
-                f"{y} borrowing",
-                f"min({tidy(balance - borrowed)} short, {tidy(cap)} cap)",
+                msg("%(year)s borrowing", year=y),
+                msg(
+                    "min(%(short)s short, %(cap)s cap)",
+                    short=tidy(balance - borrowed),
+                    cap=tidy(cap),
+                ),
                 tidy(borrowed),
                 "Art. 5(3); VH-13",
             )
@@ -368,7 +384,7 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
             banked_out = min(balance, cap)
             surplus_unused = balance - banked_out
             trace.step(
-                f"{y} banking",
+                msg("%(year)s banking", year=y),
                 f"min({tidy(balance)}, {pct} % × {tidy(base)})",
                 tidy(banked_out),
                 "Art. 5(3); VH-12",
@@ -376,8 +392,13 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
         elif balance < ZERO:
             shortfall = -balance
             trace.step(
-                f"{y} shortfall",
-                f"{tidy(shortfall)} × {factor} added to {y + 1}",
+                msg("%(year)s shortfall", year=y),
+                msg(
+                    "%(shortfall)s × %(factor)s added to %(next)s",
+                    shortfall=tidy(shortfall),
+                    factor=factor,
+                    next=y + 1,
+                ),
                 tidy(mul(shortfall, factor)),
                 "Art. 9(1)(a)",
             )
@@ -406,5 +427,5 @@ def esr(series: list[EsrYear], params: ParameterSet, base_2005: Decimal | None) 
     limit = None
     if base_2005 is not None:
         limit = tidy(div(mul(base_2005, HUNDRED - target), HUNDRED))
-        trace.step("2030 limit", f"{tidy(base_2005)} × (100 − {target}) %", limit, "Annex I")
+        trace.step(msg("2030 limit"), f"{tidy(base_2005)} × (100 − {target}) %", limit, "Annex I")
     return EsrResult(rows, target, limit, trace)

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from keten.core.errors import ParameterError, RuleError
-from keten.core.messages import msg
+from keten.core.messages import Msg, msg
 from keten.core.params import ParameterSet
 from keten.core.quantity import LEGAL_CONTEXT, ZERO, div, mul, percent, tidy
 from keten.core.trace import Step, Trace
@@ -20,6 +20,15 @@ from keten.vehicles.model import CATEGORIES, Credits, Fleet
 
 ONE = Decimal(1)
 DISPLAY = Decimal("0.000001")
+#: The labels of the credit steps (COM(2025) 995), one whole message per kind of credit.
+_CREDIT_LABELS: dict[str, Msg] = {"steel": msg("steel credits"), "fuels": msg("fuels credits")}
+#: Steps of a single year left out of a three-year assessment (charged once, on the period).
+_PERIOD_ONLY = ("excess emissions", "premium")
+
+
+def _english(text: str | Msg) -> str:
+    """The English text of a step label, whatever the language of the context."""
+    return text.english() if isinstance(text, Msg) else text
 
 
 def round_half_up_places(value: Decimal, places: int) -> Decimal:
@@ -52,12 +61,12 @@ def nedc_2020_target(fleet: Fleet, category: str, trace: Trace) -> Decimal:
     mass = div(fleet.sum_mass, Decimal(fleet.registrations))
     target = base + mul(a, mass - m0)
     trace.step(
-        "average mass in running order M",
+        msg("average mass in running order M"),
         f"{tidy(fleet.sum_mass)} kg / {fleet.registrations}",
         tidy(mass),
     )
     trace.step(
-        "2020 NEDC target",
+        msg("2020 NEDC target"),
         f"{base} + {a} × ({tidy(mass)} − {m0})",
         tidy(target),
         "Annex I Part A point 1; VH-01",
@@ -75,20 +84,25 @@ def reference_target(fleet: Fleet, category: str, trace: Trace) -> Decimal:
     fleet_target = trace.value(f"vehicles.{category}.fleet_target", y)
     tm = div(fleet.sum_mass, Decimal(fleet.registrations))
     trace.step(
-        "average test mass TM", f"{tidy(fleet.sum_mass)} kg / {fleet.registrations}", tidy(tm)
+        msg("average test mass TM"),
+        f"{tidy(fleet.sum_mass)} kg / {fleet.registrations}",
+        tidy(tm),
     )
     a_low = trace.value(f"vehicles.{category}.slope", y)
     a_high = trace.value(f"vehicles.{category}.slope_above_tm0", y)
     if a_low == ZERO and a_high == ZERO:
         trace.step(
-            "reference target", f"EU fleet-wide target {fleet_target}", fleet_target, "VH-03"
+            msg("reference target"),
+            msg("EU fleet-wide target %(target)s", target=fleet_target),
+            fleet_target,
+            "VH-03",
         )
         return fleet_target
     tm0 = trace.value(f"vehicles.{category}.tm0", y)
     a = a_low if tm <= tm0 else a_high
     target = fleet_target + mul(a, tm - tm0)
     trace.step(
-        "reference target",
+        msg("reference target"),
         f"{fleet_target} + {a} × ({tidy(tm)} − {tm0})",
         tidy(target),
         "Annex I (2019/631 as amended); VH-02",
@@ -109,7 +123,7 @@ def zlev_share(fleet: Fleet, trace: Trace) -> Decimal:
     )
     share = div(counted, Decimal(fleet.registrations))
     trace.step(
-        "ZLEV share y",
+        msg("ZLEV share y"),
         f"({fleet.zlev_registrations} − {weight} × {tidy(fleet.zlev_sum_emissions)} / {threshold})"
         f" / {fleet.registrations}",
         tidy(share),
@@ -126,7 +140,7 @@ def zlev_factor(share: Decimal, category: str, year: int, trace: Trace) -> Decim
     raw = ONE + share - x
     factor = min(max(raw, low), high)
     trace.step(
-        "ZLEV factor",
+        msg("ZLEV factor"),
         f"clamp(1 + {tidy(share)} − {tidy(x)}, {low}, {high}) = clamp({tidy(raw)})",
         tidy(factor),
         "Reg. 2023/851 Annex 6.3.1",
@@ -148,7 +162,7 @@ def average_emissions(
         den = n + mul(extra, Decimal(fleet.m1e_registrations))
         avg = div(num, den)
         trace.step(
-            "average specific emissions (M1E weighted)",
+            msg("average specific emissions (M1E weighted)"),
             f"({tidy(fleet.sum_emissions)} + {tidy(extra)} × {tidy(fleet.m1e_sum_emissions)}) / "
             f"({fleet.registrations} + {tidy(extra)} × {fleet.m1e_registrations})",
             tidy(avg),
@@ -157,14 +171,14 @@ def average_emissions(
     else:
         if fleet.m1e_registrations:
             trace.step(
-                "M1E cars",
-                f"set '{params.name}' has no M1E weighting: each counts once",
+                msg("M1E cars"),
+                msg("set '%(set)s' has no M1E weighting: each counts once", set=params.name),
                 fleet.m1e_registrations,
                 "VH-08",
             )
         avg = div(fleet.sum_emissions, n)
         trace.step(
-            "average specific emissions",
+            msg("average specific emissions"),
             f"{tidy(fleet.sum_emissions)} / {fleet.registrations}",
             tidy(avg),
             "Art. 4",
@@ -174,8 +188,14 @@ def average_emissions(
         cap = trace.value("vehicles.eco_innovation_cap", y)
         used = min(eco, cap)
         trace.step(
-            "eco-innovation savings",
-            f"min({tidy(fleet.sum_eco)} / {fleet.registrations} = {tidy(eco)}, cap {cap})",
+            msg("eco-innovation savings"),
+            msg(
+                "min(%(sum)s / %(n)s = %(average)s, cap %(cap)s)",
+                sum=tidy(fleet.sum_eco),
+                n=fleet.registrations,
+                average=tidy(eco),
+                cap=cap,
+            ),
             tidy(used),
             "Art. 11",
         )
@@ -206,9 +226,14 @@ def _credits(fleet: Fleet, category: str, credits: Credits, trace: Trace) -> Dec
         cap = mul(percent(trace.value(f"vehicles.credits.{kind}_cap", y)), ref)
         used = min(claimed, cap)
         trace.step(
-            f"{kind} credits",
-            f"min(claimed {claimed}, {trace.params.get(f'vehicles.credits.{kind}_cap', y).value} % "
-            f"× {ref} = {tidy(cap)})",
+            _CREDIT_LABELS[kind],
+            msg(
+                "min(claimed %(claimed)s, %(pct)s %% × %(reference)s = %(cap)s)",
+                claimed=claimed,
+                pct=trace.params.get(f"vehicles.credits.{kind}_cap", y).value,
+                reference=ref,
+                cap=tidy(cap),
+            ),
             tidy(used),
             "COM(2025) 995; VH-07",
         )
@@ -273,12 +298,12 @@ def _premium(
     rate = trace.value("vehicles.premium_per_gkm", year)
     premium = mul(excess, rate, Decimal(registrations))
     trace.step(
-        "excess emissions",
+        msg("excess emissions"),
         f"max({avg_r} − {target_r}, 0)",
         excess,
         "Art. 8; VH-06",
     )
-    trace.step("premium", f"{excess} × €{rate} × {registrations}", tidy(premium), "Art. 8(1)")
+    trace.step(msg("premium"), f"{excess} × €{rate} × {registrations}", tidy(premium), "Art. 8(1)")
     return avg_r, target_r, excess, tidy(premium)
 
 
@@ -294,7 +319,7 @@ def assess(
     _check_category(category)
     trace = Trace(params)
     if fleet.members:
-        trace.step("pool", " + ".join(fleet.members), fleet.name, "Art. 6; VH-16")
+        trace.step(msg("pool"), " + ".join(fleet.members), fleet.name, "Art. 6; VH-16")
     y = fleet.year
     share: Decimal | None = None
     factor: Decimal | None = None
@@ -308,8 +333,8 @@ def assess(
             )
         check_year(params, category, y)
         trace.step(
-            "derogation target (user input)",
-            "granted under Art. 10; replaces the formula target",
+            msg("derogation target (user input)"),
+            msg("granted under Art. 10; replaces the formula target"),
             derogation_target,
             "Art. 10; VH-09",
         )
@@ -323,7 +348,11 @@ def assess(
             share = zlev_share(fleet, trace)
             factor = zlev_factor(share, category, y, trace)
             target = mul(target, factor)
-            trace.step("specific emissions target", f"reference × {tidy(factor)}", tidy(target))
+            trace.step(
+                msg("specific emissions target"),
+                msg("reference × %(factor)s", factor=tidy(factor)),
+                tidy(target),
+            )
     avg = average_emissions(fleet, category, trace, credits)
     avg_r, target_r, excess, premium = _premium(y, fleet.registrations, avg, target, trace)
     return Assessment(
@@ -394,9 +423,9 @@ def assess_averaged(
         )
         annual_avg, annual_target = one.exact_average, one.exact_target
         trace.steps.extend(
-            Step(f"{fy}: {s.label}", s.formula, s.result, s.ref)
+            Step(msg("%(year)s: %(step)s", year=fy, step=s.label), s.formula, s.result, s.ref)
             for s in one.trace.steps
-            if s.label not in ("excess emissions", "premium")
+            if _english(s.label) not in _PERIOD_ONLY
         )
         trace.used.update(one.trace.used)
         n = yi.fleet.registrations
@@ -407,13 +436,13 @@ def assess_averaged(
     avg = div(num_e, Decimal(total))
     target = div(num_t, Decimal(total))
     trace.step(
-        f"average emissions {first}–{last}",
+        msg("average emissions %(first)s–%(last)s", first=first, last=last),
         f"Σ(average_y × N_y) / Σ N_y = {tidy(num_e)} / {total}",
         tidy(avg),
         "Reg. 2025/1214; VH-05",
     )
     trace.step(
-        f"target {first}–{last}",
+        msg("target %(first)s–%(last)s", first=first, last=last),
         f"Σ(target_y × N_y) / Σ N_y = {tidy(num_t)} / {total}",
         tidy(target),
         "Reg. 2025/1214; VH-05",
