@@ -7,7 +7,6 @@ area ``messages_vehicles``) rendered when the page is rendered (``keten.web.trac
 numbers and symbols (TM, y, AEA, Σ, min, clamp) stay as given. Numbers: the shipped example files
 (docs/vehicles.md: BETA CARS TM 1712.6125 kg, y = 0.11 → factor 1, excess 9.251, premium
 €351,538; ESR 2024 short 7.5 × 1.08 = 8.1; EU 2040 target 480, credit cap 240, domestic 720).
-
 """
 
 from __future__ import annotations
