@@ -21,36 +21,26 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from test_web_calculators import CSRF_RE, client
 from typer.testing import CliRunner
-from web_site import make_registry
 
 from keten.cli.main import app as keten_cli
-from keten.web.app import create_web_app
 from keten.web.pages.calculators import MAX_SUPPLIERS, MAX_UPLOAD
 
+__all__ = ["client"]  # the English-page fixture of test_web_calculators
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ev"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 D = b"supplier,sector,fuel,quantity,unit\n"  # the headers of the three files
 U = b"holder,origin_sector,category,amount\n"
 P = b"origin_sector,category,price_eur\n"
 DELIVERIES = (EXAMPLES / "deliveries.csv").read_bytes()
 UNITS = (EXAMPLES / "units.csv").read_bytes()
 PRICES = (EXAMPLES / "prices.csv").read_bytes()
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    reg = make_registry("sqlite:///" + str(tmp_path / "k.db"))
-    with TestClient(create_web_app(reg), base_url="https://testserver") as c:
-        c.cookies.set("keten_lang", "en")
-        yield c
-    reg.ledger.sessions.kw["bind"].dispose()
 
 
 def post(

@@ -12,19 +12,18 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from test_web_calculators import CSRF_RE, client
 from typer.testing import CliRunner
-from web_site import make_registry
 
 from keten.cli.main import app as keten_cli
-from keten.web.app import create_web_app
+
+__all__ = ["client"]  # the fixture of test_web_calculators (each test sets its language)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ev"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 #: (English, Dutch) of steps the compliance calculator shows for examples/ev with prices.
 STEPS = [
@@ -44,14 +43,6 @@ STEPS = [
     ("buy land/rfnbo", "koop land/rfnbo"),
     ("sum of purchases", "som van de aankopen"),
 ]
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    reg = make_registry("sqlite:///" + str(tmp_path / "k.db"))
-    with TestClient(create_web_app(reg), base_url="https://testserver") as c:
-        yield c
-    reg.ledger.sessions.kw["bind"].dispose()
 
 
 def explanation(c: TestClient, lang: str) -> str:
