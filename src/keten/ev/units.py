@@ -177,18 +177,11 @@ _SUFFIX = {"l": "per_l", "kg": "per_kg", "Nm3": "per_nm3"}
 #: Row checks of the vectorised path, in order of priority: (code, field, message template).
 #: The template is filled with the offending row's values (``row_message``: text values quoted
 #: as ``repr`` where the template says so, the set's name, the year and the lists of valid
-#: values); code 0 means valid. Check 6 has no template of its own: its message is the parameter
-#: set's error for ``ev.grid_renewable_share``.
+#: values); code 0 means valid. Checks 2 and 6 have no template of their own: their messages are
+#: ``check_sector``'s refusal of the sector and the set's error for ``ev.grid_renewable_share``.
 ROW_CHECKS: tuple[tuple[int, str, Msg | None], ...] = (
     (1, "holder", msg("is empty or starts with a space")),
-    (
-        2,
-        "sector",
-        msg(
-            "sector %(sector)s: no value of %(parameter)s for %(year)s in set '%(set)s' "
-            "(sectors with one: %(sectors)s)"
-        ),
-    ),
+    (2, "sector", None),
     (3, "category", msg("unknown category %(category)s (known: %(categories)s)")),
     (4, "category", msg("category %(category)s cannot be booked in sector %(sector)s (EV-08)")),
     (5, "fuel", msg("unknown fuel %(fuel)s (known: %(fuels)s)")),
@@ -515,23 +508,19 @@ def row_message(row: dict[str, object], params: ParameterSet, year: int) -> tupl
     """(field, translatable message) for a row whose ``_code`` is not 0."""
     number = int(str(row["_code"]))
     _, field, template = ROW_CHECKS[number - 1]
-    if template is None:  # check 6: the set has no grid renewable share for the year
-        return field, _grid_share_error(params, year) or ""
     if number == 2:  # the sector's own refusal: unknown, no table in the set, or not this year
         try:
             check_sector(params, str(row.get("sector") or ""), year)
         except RuleError as exc:
             return field, exc.translatable
+    if template is None:  # check 6: the set has no grid renewable share for the year
+        return field, _grid_share_error(params, year) or ""
     values = {k: ("" if v is None else v) for k, v in row.items()}
     context: dict[str, object] = {
         **{k: repr(values.get(k, "")) for k in ("sector", "category", "fuel", "unit")},
         "quantity": values.get("quantity", ""),
         "ghg_intensity": values.get("ghg_intensity", ""),
         "text": repr(values.get(field, "")),
-        "parameter": f"ev.{values.get('sector', '')}.total",
-        "set": params.name,
-        "sectors": ", ".join(sectors_in(params, year)) or msg("none"),
-        "year": year,
         "categories": ", ".join(CATEGORIES),
         "fuels": ", ".join(sorted(fuel_catalogue(params))),
         "max_quantity": MAX_QUANTITY,

@@ -201,18 +201,11 @@ def housing_plan(
         floor = mul(floor_fraction, traditional)
         used = max(factor, floor)
         if trace is not None:
-            label = (
-                msg(
-                    "%(farm)s %(housing)s: air-scrubber floor (floor binds)",
-                    farm=h.farm_id,
-                    housing=h.label,
-                )
-                if floor > factor
-                else msg(
-                    "%(farm)s %(housing)s: air-scrubber floor (floor does not bind)",
-                    farm=h.farm_id,
-                    housing=h.label,
-                )
+            label = msg(
+                "%(farm)s %(housing)s: air-scrubber floor (%(binds)s)",
+                farm=h.farm_id,
+                housing=h.label,
+                binds=msg("floor binds") if floor > factor else msg("floor does not bind"),
             )
             formula: str | Msg = (
                 f"max({factor}, {floor_fraction} × EF({trad_code}) {traditional} = {tidy(floor)})"

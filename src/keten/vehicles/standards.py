@@ -23,12 +23,7 @@ DISPLAY = Decimal("0.000001")
 #: The labels of the credit steps (COM(2025) 995), one whole message per kind of credit.
 _CREDIT_LABELS: dict[str, Msg] = {"steel": msg("steel credits"), "fuels": msg("fuels credits")}
 #: Steps of a single year left out of a three-year assessment (charged once, on the period).
-_PERIOD_ONLY = ("excess emissions", "premium")
-
-
-def _english(text: str | Msg) -> str:
-    """The English text of a step label, whatever the language of the context."""
-    return text.english() if isinstance(text, Msg) else text
+_PERIOD_ONLY = (msg("excess emissions"), msg("premium"))  # equal messages compare equal
 
 
 def round_half_up_places(value: Decimal, places: int) -> Decimal:
@@ -425,7 +420,7 @@ def assess_averaged(
         trace.steps.extend(
             Step(msg("%(year)s: %(step)s", year=fy, step=s.label), s.formula, s.result, s.ref)
             for s in one.trace.steps
-            if _english(s.label) not in _PERIOD_ONLY
+            if s.label not in _PERIOD_ONLY
         )
         trace.used.update(one.trace.used)
         n = yi.fleet.registrations
